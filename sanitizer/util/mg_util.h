@@ -1,0 +1,24 @@
+/*
+ * mg_util.h - small helpers shared by every layer of the engine.
+ */
+#ifndef MG_UTIL_H
+#define MG_UTIL_H
+
+#include <glib.h>
+
+/*
+ * Return a copy of untrusted text that is safe to show on a terminal, in a
+ * log line or in a notice: ASCII controls (including CR, LF, TAB unless
+ * MG_PRINTABLE_KEEP_NEWLINES), DEL, C1 controls, the bidi controls
+ * (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069), other invisible
+ * format characters (U+200B..U+200D, U+2060, U+FEFF) and invalid UTF-8
+ * bytes are shown escaped as \xNN or \u{NNNN}; a backslash is doubled.
+ * The result is valid UTF-8.  `len` may be -1 for a NUL-terminated input.
+ */
+#define MG_PRINTABLE_KEEP_NEWLINES 0x1
+char *mg_printable(const char *s, gssize len, guint flags);
+
+/* Lower-case hex SHA-256 of a buffer. */
+char *mg_sha256_hex(const void *data, gsize len);
+
+#endif
