@@ -24,15 +24,15 @@
 #define MG_DEF_MAX_EMBEDDED 100
 
 struct mg_limits {
-	guint64 max_message_size;  /* raw message bytes */
-	guint max_depth;	   /* MIME nesting (message/rfc822 counts) */
-	guint max_parts;	   /* MIME entities in the whole tree */
-	guint64 max_header_size;   /* bytes of one header block */
-	guint64 max_part_size;	   /* decoded bytes of one part */
-	guint64 max_decoded_size;  /* decoded bytes of all parts together */
-	guint64 max_text_size;	   /* UTF-8 bytes of the output body text */
-	guint max_html_nodes;	   /* elements visited when rendering HTML */
-	guint max_embedded;	   /* uuencode/BinHex blocks per text part */
+	guint64 max_message_size; /* raw message bytes */
+	guint max_depth;          /* MIME nesting (message/rfc822 counts) */
+	guint max_parts;          /* MIME entities in the whole tree */
+	guint64 max_header_size;  /* bytes of one header block */
+	guint64 max_part_size;    /* decoded bytes of one part */
+	guint64 max_decoded_size; /* decoded bytes of all parts together */
+	guint64 max_text_size;    /* UTF-8 bytes of the output body text */
+	guint max_html_nodes;     /* elements visited when rendering HTML */
+	guint max_embedded;       /* uuencode/BinHex blocks per text part */
 };
 
 enum mg_mode {
@@ -67,7 +67,7 @@ struct mg_policy {
 	enum mg_out_charset output_charset;
 	enum mg_alt_prefer alternative;
 	gboolean html_link_list; /* list link targets under the text */
-	char *hostname;		 /* for X-Mugaika and logs */
+	char *hostname;          /* for X-Mugaika and logs */
 };
 
 struct mg_policy *mg_policy_new_default(void);

@@ -34,17 +34,35 @@ enum {
 char *mg_charset_to_utf8(const char *charset, const char *in, gsize len,
     gsize *out_len, guint *flags_r);
 
-/* Guess the charset of bytes (uchardet plus ISO-2022-JP escape sniffing);
- * returns a static canonical name such as "ISO-2022-JP", "CP932",
- * "EUC-JP", "UTF-8", or NULL when nothing fits. */
+/*
+ * Guess the charset of bytes (uchardet plus ISO-2022-JP escape sniffing
+ * and a Japanese-aware score); returns a static name: "US-ASCII" for
+ * 7-bit text without JIS escapes, "ISO-2022-JP", "UTF-8", "CP932",
+ * "EUC-JP", another name as uchardet spells it (e.g. "WINDOWS-1252"), or
+ * NULL when nothing fits (and for empty input).  NUL bytes are ignored.
+ */
 const char *mg_charset_detect(const char *in, gsize len);
 
 /*
  * Encode UTF-8 text as ISO-2022-JP (JIS X 0208 only, as RFC 1468 says).
  * Returns NULL when a character cannot be represented, so the caller can
- * fall back to UTF-8.
+ * fall back to UTF-8: NEC/IBM extensions (①, 髙), half-width kana, ¥ and
+ * ‾ (glibc would write JIS-Roman, which CP5022x readers show as \ and ~),
+ * NUL/SO/SI/ESC, or invalid UTF-8.  The CP932 forms U+FF5E, U+2225,
+ * U+FF0D, U+FFE0, U+FFE1, U+FFE2 are written as their JIS X 0208 codes
+ * (and mg_charset_to_utf8 reads them back as the CP932 forms).  The
+ * result ends in ASCII mode.
  */
-char *mg_charset_utf8_to_iso2022jp(const char *utf8, gsize len,
-    gsize *out_len);
+char *mg_charset_utf8_to_iso2022jp(const char *utf8, gsize len, gsize *out_len);
+
+/*
+ * Load every iconv converter this module uses and keep one descriptor of
+ * each open for the life of the process, so glibc's gconv modules are in
+ * memory before a worker chroots or installs its syscall filter (after
+ * which the module files cannot be opened, and the charsets would decode
+ * to U+FFFD).  Call once at start-up; safe to call again.  Returns FALSE
+ * if a charset the Japanese decoders need (CP932, EUC-JP-MS) is missing.
+ */
+gboolean mg_charset_preload(void);
 
 #endif

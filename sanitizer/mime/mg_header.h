@@ -34,6 +34,15 @@ char *mg_header_decode(const char *raw);
  * words inside the (quoted or unquoted) value.  Raw 8-bit values are
  * decoded with detection.  At most 1000 continuation segments and 64 KiB
  * are read.
+ *
+ * Details: comments are skipped; an unquoted value runs to the next ';'
+ * outside an encoded word and loses surrounding blanks and a trailing
+ * " (comment)"; a value without a leading type ("filename=x") is read.
+ * name* wins over name*0…, which wins over name; a duplicate segment
+ * keeps the first; segments without a charset (no charset'lang' in
+ * segment 0) go through mg_header_decode, so RFC 2047 words split across
+ * segments decode.  A parameter present with an empty value gives "".
+ * The result is trimmed of leading and trailing blanks.
  */
 char *mg_header_param(const char *raw_value, const char *name);
 
@@ -47,6 +56,15 @@ char *mg_header_filename(const char *raw_disposition, const char *raw_type);
  * Encode a UTF-8 value for a header: ASCII-only text is returned as is,
  * otherwise RFC 2047 encoded words (UTF-8, B), each line at most 76
  * characters, folded with CRLF-less "\n " continuation.
+ *
+ * Details: "ASCII-only" means printable ASCII and TAB without "=?"; a
+ * CR, LF or other control character is encoded too, so the value can
+ * never start a new header line.  Plain words before the first and after
+ * the last word that needs encoding stay readable.  Each word holds at
+ * most 36 bytes of whole UTF-8 characters (60 characters, so "Subject: "
+ * plus the first word fits in 76).  Invalid UTF-8 is repaired first;
+ * NULL gives NULL.  mg_header_decode() of the result gives the input
+ * back, trimmed.
  */
 char *mg_header_encode(const char *utf8);
 

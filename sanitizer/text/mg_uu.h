@@ -20,8 +20,8 @@ enum mg_embedded_kind {
 
 struct mg_embedded {
 	enum mg_embedded_kind kind;
-	char *name;   /* UTF-8 as written in the block; may be "" */
-	GBytes *data; /* the decoded file */
+	char *name;       /* UTF-8 as written in the block; may be "" */
+	GBytes *data;     /* the decoded file */
 	gboolean damaged; /* block was truncated or had bad lines */
 };
 
@@ -38,5 +38,13 @@ void mg_embedded_free(struct mg_embedded *e);
  */
 char *mg_uu_extract(const char *text, gsize len, const char *placeholder,
     guint max_blocks, GPtrArray *found, gboolean *truncated_r);
+
+/*
+ * As mg_uu_extract(), and *len_r (may be NULL) receives the length of the
+ * returned text, which keeps any NUL bytes the input had.  A NULL
+ * placeholder stands for "[{name}]".
+ */
+char *mg_uu_extract_len(const char *text, gsize len, const char *placeholder,
+    guint max_blocks, GPtrArray *found, gboolean *truncated_r, gsize *len_r);
 
 #endif

@@ -24,7 +24,8 @@ is_hidden(gunichar c)
 		return TRUE;
 	if (c >= 0x2066 && c <= 0x2069)
 		return TRUE;
-	/* Zero-width characters, word joiner, BOM; line/paragraph separators. */
+	/* Zero-width characters, word joiner, BOM; line/paragraph separators.
+	 */
 	if ((c >= 0x200b && c <= 0x200d) || c == 0x2060 || c == 0xfeff)
 		return TRUE;
 	if (c == 0x2028 || c == 0x2029)

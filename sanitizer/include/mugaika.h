@@ -1,0 +1,95 @@
+/*
+ * mugaika.h - the public interface of libmugaika, the sanitizing engine.
+ *
+ * The milter and the CLI see only this header.  An engine holds one
+ * policy (config), the notice templates and the quarantine store; it is
+ * created once per process and used for many messages.  A message is
+ * handed over as a file descriptor of a regular file (a spool file) and
+ * comes back as a result: a disposition, a report, and the edits that turn
+ * the original into what may be delivered (header edits + a new body), in
+ * the form libmilter applies them, so the CLI and the milter produce the
+ * same output.
+ *
+ * Failure: mugaika_sanitize_fd() returns NULL only when the environment
+ * failed (disk, memory, quarantine store): the caller must tempfail and
+ * deliver nothing.  A hostile message always gets a result.
+ */
+#ifndef MUGAIKA_H
+#define MUGAIKA_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct mugaika_engine mugaika_engine;
+typedef struct mugaika_result mugaika_result;
+
+enum mugaika_disposition {
+	MUGAIKA_CLEAN,       /* nothing removed; text delivered */
+	MUGAIKA_SANITIZED,   /* parts removed and kept; text delivered */
+	MUGAIKA_QUARANTINED, /* the whole message held; a notice delivered */
+	MUGAIKA_REJECTED,    /* refused by policy; nothing delivered */
+};
+
+/* The SMTP envelope, when known (all fields may be NULL). */
+struct mugaika_envelope {
+	const char *sender;
+	const char *const *recipients; /* NULL-terminated */
+	const char *queue_id;
+	const char *client_addr;
+};
+
+enum mugaika_hdr_op {
+	MUGAIKA_HDR_CHANGE, /* occurrence `index` (1-based) of name; value
+	                       NULL deletes it */
+	MUGAIKA_HDR_ADD,    /* append at the end of the header */
+};
+
+struct mugaika_hdr_edit {
+	enum mugaika_hdr_op op;
+	char *name;
+	guint index;
+	char *value; /* without the leading space; folded with "\n\t" */
+};
+
+/* Once per process, before anything else (initialises GMime). */
+void mugaika_init(void);
+
+/* config_path NULL: built-in defaults. */
+mugaika_engine *mugaika_engine_new(const char *config_path, GError **err);
+void mugaika_engine_free(mugaika_engine *e);
+/* [limits] max_message_size: a caller spooling a message may stop
+ * reading one byte past it. */
+guint64 mugaika_engine_max_message_size(const mugaika_engine *e);
+
+/*
+ * Sanitize the message in `fd` (a regular file, read from offset 0).
+ * NULL and *err on an environment failure: tempfail, deliver nothing.
+ */
+mugaika_result *mugaika_sanitize_fd(mugaika_engine *e, int fd,
+    const struct mugaika_envelope *env, GError **err);
+void mugaika_result_free(mugaika_result *r);
+
+enum mugaika_disposition mugaika_result_disposition(const mugaika_result *r);
+const char *mugaika_disposition_name(enum mugaika_disposition d);
+/* NULL when nothing was stored. */
+const char *mugaika_result_quarantine_id(const mugaika_result *r);
+/* The per-message report, JSON. */
+const char *mugaika_result_report_json(const mugaika_result *r);
+/* One line for the log: disposition, id, reasons (printable). */
+const char *mugaika_result_summary(const mugaika_result *r);
+/* Header edits to apply, in order. */
+const GPtrArray *mugaika_result_header_edits(const mugaika_result *r);
+/* The new body (LF line endings); NULL for MUGAIKA_REJECTED. */
+GBytes *mugaika_result_body(const mugaika_result *r);
+/*
+ * Write the whole output message (original header with the edits
+ * applied, then the new body) to `out_fd`.  FALSE and *err on a write
+ * error or for a rejected message.
+ */
+gboolean
+mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err);
+
+G_END_DECLS
+
+#endif

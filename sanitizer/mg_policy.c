@@ -1,0 +1,401 @@
+/*
+ * mg_policy.c - read the config file (GLib key file) into a policy.
+ *
+ * The file is the administrator's, so it is trusted as to intent but not
+ * as to form: every group and key must be known, every value must parse,
+ * and an error names the key and the line it is on.  Each key is one row
+ * of the table below, with its parser; defaults live in
+ * mg_policy_new_default() and in the MG_DEF_* limits.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mg_policy.h"
+
+enum kind {
+	K_STRING,
+	K_PATH,
+	K_SIZE,
+	K_UINT,
+	K_BOOL,
+	K_ENUM,
+};
+
+struct key {
+	const char *group;
+	const char *name;
+	enum kind kind;
+	gsize offset;               /* of the field in struct mg_policy */
+	const char *const *choices; /* K_ENUM: index = enum value */
+};
+
+static const char *const modes[] = {"text", "cdr", NULL};
+static const char *const languages[] = {"ja", "en", NULL};
+static const char *const positions[] = {"top", "bottom", NULL};
+static const char *const charsets[] = {"utf-8", "iso-2022-jp", NULL};
+static const char *const alternatives[] = {"text", "html", NULL};
+
+#define P(f) offsetof(struct mg_policy, f)
+#define L(f) \
+	(offsetof(struct mg_policy, limits) + offsetof(struct mg_limits, f))
+
+static const struct key keys[] = {
+    {"general", "mode", K_ENUM, P(mode), modes},
+    {"general", "hostname", K_STRING, P(hostname), NULL},
+    {"scan", "database", K_PATH, P(scan_database), NULL},
+    {"quarantine", "dir", K_PATH, P(quarantine_dir), NULL},
+    {"limits", "max_message_size", K_SIZE, L(max_message_size), NULL},
+    {"limits", "max_depth", K_UINT, L(max_depth), NULL},
+    {"limits", "max_parts", K_UINT, L(max_parts), NULL},
+    {"limits", "max_header_size", K_SIZE, L(max_header_size), NULL},
+    {"limits", "max_part_size", K_SIZE, L(max_part_size), NULL},
+    {"limits", "max_decoded_size", K_SIZE, L(max_decoded_size), NULL},
+    {"limits", "max_text_size", K_SIZE, L(max_text_size), NULL},
+    {"limits", "max_html_nodes", K_UINT, L(max_html_nodes), NULL},
+    {"limits", "max_embedded", K_UINT, L(max_embedded), NULL},
+    {"notice", "language", K_ENUM, P(language), languages},
+    {"notice", "position", K_ENUM, P(notice_position), positions},
+    {"notice", "subject_tag", K_STRING, P(subject_tag), NULL},
+    {"notice", "templates", K_PATH, P(templates_dir), NULL},
+    {"output", "charset", K_ENUM, P(output_charset), charsets},
+    {"output", "prefer_alternative", K_ENUM, P(alternative), alternatives},
+    {"output", "link_list", K_BOOL, P(html_link_list), NULL},
+};
+
+void
+mg_limits_apply_defaults(struct mg_limits *l)
+{
+	if (l->max_message_size == 0)
+		l->max_message_size = MG_DEF_MAX_MESSAGE_SIZE;
+	if (l->max_depth == 0)
+		l->max_depth = MG_DEF_MAX_DEPTH;
+	if (l->max_parts == 0)
+		l->max_parts = MG_DEF_MAX_PARTS;
+	if (l->max_header_size == 0)
+		l->max_header_size = MG_DEF_MAX_HEADER_SIZE;
+	if (l->max_part_size == 0)
+		l->max_part_size = MG_DEF_MAX_PART_SIZE;
+	if (l->max_decoded_size == 0)
+		l->max_decoded_size = MG_DEF_MAX_DECODED_SIZE;
+	if (l->max_text_size == 0)
+		l->max_text_size = MG_DEF_MAX_TEXT_SIZE;
+	if (l->max_html_nodes == 0)
+		l->max_html_nodes = MG_DEF_MAX_HTML_NODES;
+	if (l->max_embedded == 0)
+		l->max_embedded = MG_DEF_MAX_EMBEDDED;
+}
+
+struct mg_policy *
+mg_policy_new_default(void)
+{
+	struct mg_policy *p = g_new0(struct mg_policy, 1);
+	char host[256];
+
+	p->mode = MG_MODE_TEXT;
+	mg_limits_apply_defaults(&p->limits);
+	p->quarantine_dir = g_strdup("/var/lib/mugaika/quarantine");
+	p->scan_database = g_strdup("/var/lib/clamav");
+	p->templates_dir = g_strdup(MUGAIKA_SYSCONFDIR "/templates");
+	/* The enum fields' zero values are the defaults: ja, top, UTF-8,
+	 * prefer text. */
+	p->language = g_strdup("ja");
+	p->subject_tag = g_strdup("");
+	p->html_link_list = TRUE;
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		p->hostname = g_strdup(host);
+	} else {
+		p->hostname = g_strdup("localhost");
+	}
+	return p;
+}
+
+void
+mg_policy_free(struct mg_policy *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->quarantine_dir);
+	g_free(p->scan_database);
+	g_free(p->templates_dir);
+	g_free(p->language);
+	g_free(p->subject_tag);
+	g_free(p->hostname);
+	g_free(p);
+}
+
+gboolean
+mg_policy_parse_size(const char *s, guint64 *bytes_r)
+{
+	guint64 v, mult = 1;
+	char *end;
+
+	if (s == NULL || !g_ascii_isdigit(*s))
+		return FALSE;
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, 10);
+	if (errno != 0)
+		return FALSE;
+	switch (g_ascii_toupper(*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mult = 1024;
+		end++;
+		break;
+	case 'M':
+		mult = 1024 * 1024;
+		end++;
+		break;
+	case 'G':
+		mult = 1024 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return FALSE;
+	}
+	if (g_ascii_toupper(*end) == 'B')
+		end++;
+	if (*end != '\0' || v > G_MAXUINT64 / mult)
+		return FALSE;
+	*bytes_r = v * mult;
+	return TRUE;
+}
+
+gboolean
+mg_policy_parse_duration(const char *s, gint64 *seconds_r)
+{
+	guint64 v, mult = 1;
+	char *end;
+
+	if (s == NULL || !g_ascii_isdigit(*s))
+		return FALSE;
+	errno = 0;
+	v = g_ascii_strtoull(s, &end, 10);
+	if (errno != 0)
+		return FALSE;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	case 'w':
+		mult = 7 * 86400;
+		break;
+	default:
+		return FALSE;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return FALSE;
+	if (v > (guint64)G_MAXINT64 / mult)
+		return FALSE;
+	*seconds_r = (gint64)(v * mult);
+	return TRUE;
+}
+
+/*
+ * GKeyFile does not keep line numbers, so find the line of `key` in
+ * `group` in the file text ourselves, for the error message.  0 when not
+ * found.
+ */
+static guint
+line_of(const char *text, const char *group, const char *key)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	gboolean in_group = (group == NULL);
+	guint i;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		const char *l = lines[i];
+		gsize klen;
+
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l == '[') {
+			const char *close = strchr(l, ']');
+
+			in_group = close != NULL &&
+			           (gsize)(close - l - 1) == strlen(group) &&
+			           strncmp(l + 1, group, close - l - 1) == 0;
+			if (key == NULL && in_group)
+				return i + 1;
+			continue;
+		}
+		if (!in_group || key == NULL)
+			continue;
+		klen = strlen(key);
+		if (strncmp(l, key, klen) == 0 &&
+		    (l[klen] == '=' || l[klen] == ' ' || l[klen] == '\t' ||
+		        l[klen] == '['))
+			return i + 1;
+	}
+	return 0;
+}
+
+static const struct key *
+find_key(const char *group, const char *name)
+{
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].group, group) == 0 &&
+		    strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static gboolean
+known_group(const char *group)
+{
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(keys); i++)
+		if (strcmp(keys[i].group, group) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+set_value(struct mg_policy *p, const struct key *k, const char *v)
+{
+	char *field = (char *)p + k->offset;
+	guint64 n;
+	gsize i;
+
+	switch (k->kind) {
+	case K_STRING:
+	case K_PATH:
+		if (k->kind == K_PATH && *v == '\0')
+			return FALSE;
+		g_free(*(char **)field);
+		*(char **)field = g_strdup(v);
+		return TRUE;
+	case K_SIZE:
+		if (!mg_policy_parse_size(v, &n) || n == 0)
+			return FALSE;
+		*(guint64 *)field = n;
+		return TRUE;
+	case K_UINT:
+		if (!mg_policy_parse_size(v, &n) || n == 0 || n > G_MAXUINT)
+			return FALSE;
+		if (!g_ascii_isdigit(v[strlen(v) - 1]))
+			return FALSE;
+		*(guint *)field = (guint)n;
+		return TRUE;
+	case K_BOOL:
+		if (g_ascii_strcasecmp(v, "yes") == 0 ||
+		    g_ascii_strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
+			*(gboolean *)field = TRUE;
+		else if (g_ascii_strcasecmp(v, "no") == 0 ||
+		         g_ascii_strcasecmp(v, "false") == 0 ||
+		         strcmp(v, "0") == 0)
+			*(gboolean *)field = FALSE;
+		else
+			return FALSE;
+		return TRUE;
+	case K_ENUM:
+		for (i = 0; k->choices[i] != NULL; i++) {
+			if (g_ascii_strcasecmp(v, k->choices[i]) == 0) {
+				if (k->offset == P(language)) {
+					g_free(p->language);
+					p->language = g_strdup(k->choices[i]);
+				} else {
+					*(int *)field = (int)i;
+				}
+				return TRUE;
+			}
+		}
+		return FALSE;
+	}
+	return FALSE;
+}
+
+static char *
+choices_text(const struct key *k)
+{
+	if (k->kind == K_ENUM)
+		return g_strjoinv(" | ", (char **)k->choices);
+	switch (k->kind) {
+	case K_SIZE:
+		return g_strdup("a size such as 512k, 50M or 1G");
+	case K_UINT:
+		return g_strdup("a positive whole number");
+	case K_BOOL:
+		return g_strdup("yes | no");
+	case K_PATH:
+		return g_strdup("a path");
+	default:
+		return g_strdup("a string");
+	}
+}
+
+struct mg_policy *
+mg_policy_load(const char *path, GError **err)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(mg_policy) p = mg_policy_new_default();
+	g_autofree char *text = NULL;
+	g_auto(GStrv) groups = NULL;
+	GError *e = NULL;
+	gsize i, j;
+
+	if (!g_file_get_contents(path, &text, NULL, &e)) {
+		g_propagate_prefixed_error(err, e, "config: ");
+		return NULL;
+	}
+	if (!g_key_file_load_from_data(
+	        kf, text, (gsize)-1, G_KEY_FILE_NONE, &e)) {
+		g_propagate_prefixed_error(err, e, "%s: ", path);
+		return NULL;
+	}
+	groups = g_key_file_get_groups(kf, NULL);
+	for (i = 0; groups[i] != NULL; i++) {
+		g_auto(GStrv) names = NULL;
+
+		if (!known_group(groups[i])) {
+			g_set_error(err, G_KEY_FILE_ERROR,
+			    G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+			    "%s:%u: unknown section [%s]", path,
+			    line_of(text, groups[i], NULL), groups[i]);
+			return NULL;
+		}
+		names = g_key_file_get_keys(kf, groups[i], NULL, NULL);
+		for (j = 0; names != NULL && names[j] != NULL; j++) {
+			const struct key *k = find_key(groups[i], names[j]);
+			g_autofree char *v = NULL;
+
+			if (k == NULL) {
+				g_set_error(err, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+				    "%s:%u: unknown key \"%s\" in [%s]", path,
+				    line_of(text, groups[i], names[j]),
+				    names[j], groups[i]);
+				return NULL;
+			}
+			v = g_key_file_get_string(kf, groups[i], names[j], &e);
+			if (v == NULL || !set_value(p, k, g_strstrip(v))) {
+				g_autofree char *want = choices_text(k);
+
+				g_set_error(err, G_KEY_FILE_ERROR,
+				    G_KEY_FILE_ERROR_INVALID_VALUE,
+				    "%s:%u: bad value for %s in [%s]: expected "
+				    "%s",
+				    path, line_of(text, groups[i], names[j]),
+				    names[j], groups[i], want);
+				g_clear_error(&e);
+				return NULL;
+			}
+		}
+	}
+	return g_steal_pointer(&p);
+}

@@ -1,0 +1,946 @@
+/*
+ * mg_sanitize.c - the public API: one message in, a result out.
+ *
+ * Input: a file descriptor of the raw message (untrusted, any bytes).
+ * Order of work, each step failing closed:
+ *   1. size limit (before reading anything): over it → rejected;
+ *   2. header-block limit on the raw bytes, then one GMime parse; the
+ *      parser's critical warnings make the structure "untrusted";
+ *   3. the walk (mg_walk.c) under the limits;
+ *   4. if anything was removed or the message is held, its original is
+ *      stored in the quarantine before any output exists — a storage
+ *      failure is an environment failure (NULL: tempfail);
+ *   5. the notice, the new body, the header edits and the report.
+ * The engine owns the policy, the templates and the store; a result owns
+ * everything it returns.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+
+#include "mg_policy.h"
+#include "mg_report.h"
+#include "mime/mg_charset.h"
+#include "mime/mg_header.h"
+#include "mime/mg_walk.h"
+#include "mugaika.h"
+#include "quarantine/mg_quarantine.h"
+#include "text/mg_notice.h"
+#include "util/mg_util.h"
+
+struct mugaika_engine {
+	struct mg_policy *policy;
+	char *tmpl_notice; /* parts removed, text delivered */
+	char *tmpl_held;   /* the whole message held */
+	struct mg_qstore *store;
+};
+
+struct mugaika_result {
+	enum mugaika_disposition disposition;
+	char *quarantine_id;
+	char *report;
+	char *summary;
+	GPtrArray *edits;   /* struct mugaika_hdr_edit * */
+	GPtrArray *headers; /* struct orig_header *: the original header */
+	GBytes *body;
+};
+
+/* One header line of the original message, in order. */
+struct orig_header {
+	char *name;
+	char *raw; /* value after the colon, folding kept */
+	gint64 offset;
+};
+
+static void
+orig_header_free(struct orig_header *h)
+{
+	g_free(h->name);
+	g_free(h->raw);
+	g_free(h);
+}
+
+static void
+hdr_edit_free(struct mugaika_hdr_edit *e)
+{
+	g_free(e->name);
+	g_free(e->value);
+	g_free(e);
+}
+
+void
+mugaika_init(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		g_mime_init();
+		g_once_init_leave(&done, 1);
+	}
+}
+
+mugaika_engine *
+mugaika_engine_new(const char *config_path, GError **err)
+{
+	g_autoptr(mg_policy) p = NULL;
+	mugaika_engine *e;
+
+	mugaika_init();
+	p = config_path != NULL ? mg_policy_load(config_path, err)
+	                        : mg_policy_new_default();
+	if (p == NULL)
+		return NULL;
+	e = g_new0(mugaika_engine, 1);
+	e->policy = g_steal_pointer(&p);
+	e->tmpl_notice = mg_notice_load(
+	    e->policy->templates_dir, "notice", e->policy->language, err);
+	if (e->tmpl_notice == NULL)
+		goto fail;
+	e->tmpl_held = mg_notice_load(
+	    e->policy->templates_dir, "held", e->policy->language, err);
+	if (e->tmpl_held == NULL)
+		goto fail;
+	e->store = mg_qstore_open(e->policy->quarantine_dir, err);
+	if (e->store == NULL)
+		goto fail;
+	return e;
+fail:
+	mugaika_engine_free(e);
+	return NULL;
+}
+
+void
+mugaika_engine_free(mugaika_engine *e)
+{
+	if (e == NULL)
+		return;
+	mg_policy_free(e->policy);
+	g_free(e->tmpl_notice);
+	g_free(e->tmpl_held);
+	if (e->store != NULL)
+		mg_qstore_close(e->store);
+	g_free(e);
+}
+
+guint64
+mugaika_engine_max_message_size(const mugaika_engine *e)
+{
+	return e->policy->limits.max_message_size;
+}
+
+void
+mugaika_result_free(mugaika_result *r)
+{
+	if (r == NULL)
+		return;
+	g_free(r->quarantine_id);
+	g_free(r->report);
+	g_free(r->summary);
+	if (r->edits != NULL)
+		g_ptr_array_unref(r->edits);
+	if (r->headers != NULL)
+		g_ptr_array_unref(r->headers);
+	if (r->body != NULL)
+		g_bytes_unref(r->body);
+	g_free(r);
+}
+
+const char *
+mugaika_disposition_name(enum mugaika_disposition d)
+{
+	switch (d) {
+	case MUGAIKA_CLEAN:
+		return "clean";
+	case MUGAIKA_SANITIZED:
+		return "sanitized";
+	case MUGAIKA_QUARANTINED:
+		return "quarantined";
+	case MUGAIKA_REJECTED:
+		return "rejected";
+	}
+	return "quarantined";
+}
+
+enum mugaika_disposition
+mugaika_result_disposition(const mugaika_result *r)
+{
+	return r->disposition;
+}
+
+const char *
+mugaika_result_quarantine_id(const mugaika_result *r)
+{
+	return r->quarantine_id;
+}
+
+const char *
+mugaika_result_report_json(const mugaika_result *r)
+{
+	return r->report;
+}
+
+const char *
+mugaika_result_summary(const mugaika_result *r)
+{
+	return r->summary;
+}
+
+const GPtrArray *
+mugaika_result_header_edits(const mugaika_result *r)
+{
+	return r->edits;
+}
+
+GBytes *
+mugaika_result_body(const mugaika_result *r)
+{
+	return r->body;
+}
+
+/* ---- parsing ---- */
+
+struct parse_warnings {
+	gboolean critical;
+	gboolean nesting;
+};
+
+static void
+on_parser_warning(
+    gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+	struct parse_warnings *pw = data;
+
+	switch (code) {
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		pw->nesting = TRUE;
+		/* FALLTHROUGH */
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+	case GMIME_CRIT_CONFLICTING_HEADER:
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+	case GMIME_WARN_MALFORMED_MULTIPART:
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+	case GMIME_WARN_MALFORMED_MESSAGE:
+		pw->critical = TRUE;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Bytes before the blank line that ends the top-level header block, or
+ * len when there is none. */
+static gsize
+header_block_len(const char *data, gsize len)
+{
+	gsize i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i + 1] == '\n')
+			return i + 1;
+		if (data[i + 1] == '\r' && i + 2 < len && data[i + 2] == '\n')
+			return i + 1;
+	}
+	return len;
+}
+
+/* ---- output ---- */
+
+static void
+add_edit(GPtrArray *edits, enum mugaika_hdr_op op, const char *name,
+    guint index, const char *value)
+{
+	struct mugaika_hdr_edit *e = g_new0(struct mugaika_hdr_edit, 1);
+
+	e->op = op;
+	e->name = g_strdup(name);
+	e->index = index;
+	e->value = g_strdup(value);
+	g_ptr_array_add(edits, e);
+}
+
+static gint
+by_offset(gconstpointer a, gconstpointer b)
+{
+	const struct orig_header *x = *(struct orig_header *const *)a;
+	const struct orig_header *y = *(struct orig_header *const *)b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static void
+collect_headers(GPtrArray *out, GMimeObject *o)
+{
+	GMimeHeaderList *hl;
+	int i, n;
+
+	if (o == NULL)
+		return;
+	hl = g_mime_object_get_header_list(o);
+	n = g_mime_header_list_get_count(hl);
+	for (i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		struct orig_header *oh = g_new0(struct orig_header, 1);
+
+		oh->name = g_strdup(g_mime_header_get_raw_name(h));
+		oh->raw = g_strdup(g_mime_header_get_raw_value(h));
+		oh->offset = g_mime_header_get_offset(h);
+		g_ptr_array_add(out, oh);
+	}
+}
+
+static gboolean
+has_8bit(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((guchar)*s >= 0x80)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+is_address_header(const char *name)
+{
+	static const char *const names[] = {"from", "to", "cc", "bcc",
+	    "reply-to", "sender", "resent-from", "resent-to", "resent-cc",
+	    "resent-sender", NULL};
+	guint i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (g_ascii_strcasecmp(name, names[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* When the header block itself is over the limit, a held message keeps
+ * only the headers a reader needs to recognise it, each of bounded size. */
+#define MG_KEPT_HEADER_MAX 4096
+
+static gboolean
+is_essential_header(const struct orig_header *h)
+{
+	static const char *const names[] = {"from", "to", "cc", "reply-to",
+	    "subject", "date", "message-id", "in-reply-to", "references", NULL};
+	guint i;
+
+	if (h->raw == NULL || strlen(h->raw) > MG_KEPT_HEADER_MAX)
+		return FALSE;
+	for (i = 0; names[i] != NULL; i++)
+		if (g_ascii_strcasecmp(h->name, names[i]) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+is_replaced_header(const char *name)
+{
+	return g_ascii_strncasecmp(name, "content-", 8) == 0 ||
+	       g_ascii_strcasecmp(name, "mime-version") == 0 ||
+	       g_ascii_strncasecmp(name, "x-mugaika", 9) == 0;
+}
+
+/*
+ * A decoded header value we write back: controls (C0 but TAB, DEL, C1)
+ * and the bidi controls that reorder what a reader sees (the
+ * "exe.txt" spoof) become U+FFFD, so re-encoding cannot smuggle them into
+ * the reader's mail client.
+ */
+static char *
+header_text_safe(const char *s)
+{
+	GString *out = g_string_new(NULL);
+	const char *p;
+
+	for (p = s; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c == '\t')
+			g_string_append_c(out, ' ');
+		else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
+		         (c >= 0x202a && c <= 0x202e) ||
+		         (c >= 0x2066 && c <= 0x2069) || c == 0x200e ||
+		         c == 0x200f || c == 0x061c)
+			g_string_append_unichar(out, 0xfffd);
+		else
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static char *
+decode_safe(const char *raw)
+{
+	g_autofree char *dec = mg_header_decode(raw);
+
+	return header_text_safe(dec);
+}
+
+/* Re-encode a header value that arrived as raw 8-bit bytes, so the output
+ * is plain RFC 5322 (RFC 2047 words in UTF-8). */
+static char *
+reencode_8bit(const char *name, const char *raw)
+{
+	g_autofree char *dec = decode_safe(raw);
+
+	if (is_address_header(name)) {
+		InternetAddressList *l = internet_address_list_parse(NULL, dec);
+
+		if (l != NULL) {
+			char *s =
+			    internet_address_list_to_string(l, NULL, TRUE);
+
+			g_object_unref(l);
+			return s;
+		}
+	}
+	return mg_header_encode(dec);
+}
+
+/*
+ * The header edits, in the form libmilter applies them: deletions of
+ * every Content-*, MIME-Version and incoming X-Mugaika* header (a forged
+ * X-Mugaika must never survive), highest index first so both counting
+ * conventions agree; re-encoding of raw 8-bit values; the subject tag;
+ * then our own headers appended.
+ */
+static GPtrArray *
+build_edits(const struct mg_policy *pol, GPtrArray *headers,
+    gboolean essential_only, const char *charset, const char *cte,
+    const char *xmugaika)
+{
+	GPtrArray *edits =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)hdr_edit_free);
+	g_autoptr(GHashTable) seen =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	guint i;
+	gboolean subject_done = FALSE;
+
+	for (i = headers->len; i-- > 0;) {
+		const struct orig_header *h = g_ptr_array_index(headers, i);
+		g_autofree char *lname = g_ascii_strdown(h->name, -1);
+		guint idx = 0, j;
+
+		/* The index of this occurrence among headers of its name. */
+		for (j = 0; j <= i; j++) {
+			const struct orig_header *o =
+			    g_ptr_array_index(headers, j);
+
+			if (g_ascii_strcasecmp(o->name, h->name) == 0)
+				idx++;
+		}
+		if (is_replaced_header(h->name) ||
+		    (essential_only && !is_essential_header(h))) {
+			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, NULL);
+			continue;
+		}
+		if (strcmp(lname, "subject") == 0 && idx == 1 &&
+		    pol->subject_tag != NULL && *pol->subject_tag != '\0') {
+			g_autofree char *dec = decode_safe(h->raw);
+			g_autofree char *tagged =
+			    g_strdup_printf("%s %s", pol->subject_tag, dec);
+			g_autofree char *enc = mg_header_encode(tagged);
+
+			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, enc);
+			subject_done = TRUE;
+			continue;
+		}
+		if (strcmp(lname, "subject") == 0 && idx == 1) {
+			subject_done = TRUE;
+			/* Re-encode a subject made of encoded words as clean
+			 * UTF-8 words: mailers split ISO-2022-JP characters
+			 * across words and use NEC/IBM extensions, which
+			 * readers that decode word by word show as garbage. */
+			if (strstr(h->raw, "=?") != NULL || has_8bit(h->raw)) {
+				g_autofree char *dec = decode_safe(h->raw);
+				g_autofree char *enc = mg_header_encode(dec);
+
+				add_edit(edits, MUGAIKA_HDR_CHANGE, h->name,
+				    idx, enc);
+			}
+			continue;
+		}
+		if (has_8bit(h->raw)) {
+			g_autofree char *enc = reencode_8bit(h->name, h->raw);
+
+			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, enc);
+		}
+	}
+	if (!subject_done && pol->subject_tag != NULL &&
+	    *pol->subject_tag != '\0') {
+		g_autofree char *enc = mg_header_encode(pol->subject_tag);
+
+		add_edit(edits, MUGAIKA_HDR_ADD, "Subject", 0, enc);
+	}
+	{
+		g_autofree char *ct =
+		    g_strdup_printf("text/plain; charset=%s", charset);
+
+		add_edit(edits, MUGAIKA_HDR_ADD, "MIME-Version", 0, "1.0");
+		add_edit(edits, MUGAIKA_HDR_ADD, "Content-Type", 0, ct);
+		add_edit(edits, MUGAIKA_HDR_ADD, "Content-Transfer-Encoding", 0,
+		    cte);
+		add_edit(edits, MUGAIKA_HDR_ADD, "X-Mugaika", 0, xmugaika);
+	}
+	return edits;
+}
+
+/* Base64 in lines of 76 characters (RFC 2045 §6.8). */
+static GBytes *
+base64_body(const char *text, gsize len)
+{
+	g_autofree char *b64 = g_base64_encode((const guchar *)text, len);
+	GString *out = g_string_sized_new(strlen(b64) + strlen(b64) / 76 + 2);
+	gsize i, n = strlen(b64);
+
+	for (i = 0; i < n; i += 76) {
+		g_string_append_len(out, b64 + i, MIN(76, n - i));
+		g_string_append_c(out, '\n');
+	}
+	return g_string_free_to_bytes(out);
+}
+
+static gboolean
+lines_fit(const char *s, gsize len, gsize max)
+{
+	gsize i, run = 0;
+
+	for (i = 0; i < len; i++) {
+		run = s[i] == '\n' ? 0 : run + 1;
+		if (run > max)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Encode the body text; sets *charset_r and *cte_r to static names. */
+static GBytes *
+encode_body(const struct mg_policy *pol, const char *text,
+    const char **charset_r, const char **cte_r)
+{
+	gsize len = strlen(text);
+
+	if (pol->output_charset == MG_OUT_ISO2022JP) {
+		gsize jlen = 0;
+		char *jis = mg_charset_utf8_to_iso2022jp(text, len, &jlen);
+
+		/* 7bit needs lines of at most 998 octets (RFC 5322 §2.1.1);
+		 * otherwise fall back to UTF-8 in base64. */
+		if (jis != NULL && lines_fit(jis, jlen, 998)) {
+			*charset_r = "ISO-2022-JP";
+			*cte_r = "7bit";
+			return g_bytes_new_take(jis, jlen);
+		}
+		g_free(jis);
+	}
+	*charset_r = "UTF-8";
+	*cte_r = "base64";
+	return base64_body(text, len);
+}
+
+static char *
+decoded_header(GMimeObject *o, const char *name)
+{
+	GMimeHeaderList *hl;
+	GMimeHeader *h;
+
+	if (o == NULL)
+		return NULL;
+	hl = g_mime_object_get_header_list(o);
+	h = g_mime_header_list_get_header(hl, name);
+	if (h == NULL)
+		return NULL;
+	return mg_header_decode(g_mime_header_get_raw_value(h));
+}
+
+static enum mg_rc
+store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
+    GMimeMessage *msg, const char *disposition, const struct mg_walk *w,
+    char **id_r, GError **err)
+{
+	g_autoptr(mg_qentry) q = g_new0(struct mg_qentry, 1);
+	GPtrArray *reasons = g_ptr_array_new();
+	GMimeObject *o = msg != NULL ? GMIME_OBJECT(msg) : NULL;
+	enum mg_rc rc;
+	guint i;
+
+	q->id = mg_qstore_new_id();
+	q->disposition = g_strdup(disposition);
+	q->from = decoded_header(o, "From");
+	q->subject = decoded_header(o, "Subject");
+	q->message_id = decoded_header(o, "Message-ID");
+	q->sender = g_strdup(
+	    env != NULL && env->sender != NULL ? env->sender : q->from);
+	if (env != NULL && env->recipients != NULL) {
+		q->recipients = g_strdupv((char **)env->recipients);
+	} else {
+		g_autofree char *to = decoded_header(o, "To");
+		char *one[] = {to, NULL};
+
+		q->recipients = g_strdupv(to != NULL ? one : one + 1);
+	}
+	for (i = 0; i < w->reasons->len; i++)
+		g_ptr_array_add(reasons, g_strdup(mg_reason_id(g_array_index(
+		                             w->reasons, enum mg_reason, i))));
+	for (i = 0; i < w->parts->len; i++) {
+		const struct mg_part *p = g_ptr_array_index(w->parts, i);
+		const char *id = mg_reason_id(p->reason);
+		guint j;
+		gboolean dup = FALSE;
+
+		if (p->action != MG_ACTION_REMOVED)
+			continue;
+		for (j = 0; j < reasons->len; j++)
+			dup |= strcmp(g_ptr_array_index(reasons, j), id) == 0;
+		if (!dup)
+			g_ptr_array_add(reasons, g_strdup(id));
+	}
+	g_ptr_array_add(reasons, NULL);
+	q->reasons = (char **)g_ptr_array_free(reasons, FALSE);
+	rc = mg_qstore_put(e->store, fd, q, err);
+	if (rc == MG_OK)
+		*id_r = g_strdup(q->id);
+	return rc;
+}
+
+static char *
+make_summary(const mugaika_result *r, const struct mg_walk *w)
+{
+	GString *s = g_string_new(NULL);
+	guint i, removed = 0;
+
+	for (i = 0; i < w->parts->len; i++) {
+		const struct mg_part *p = g_ptr_array_index(w->parts, i);
+
+		removed += p->action == MG_ACTION_REMOVED;
+	}
+	g_string_append_printf(s, "disposition=%s id=%s removed=%u",
+	    mugaika_disposition_name(r->disposition),
+	    r->quarantine_id != NULL ? r->quarantine_id : "-", removed);
+	for (i = 0; i < w->reasons->len; i++)
+		g_string_append_printf(s, "%s%s", i == 0 ? " reasons=" : ",",
+		    mg_reason_id(g_array_index(w->reasons, enum mg_reason, i)));
+	return g_string_free(s, FALSE);
+}
+
+mugaika_result *
+mugaika_sanitize_fd(
+    mugaika_engine *e, int fd, const struct mugaika_envelope *env, GError **err)
+{
+	const struct mg_policy *pol = e->policy;
+	GMimeParserOptions *popts = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	GMimeStream *stream = NULL;
+	struct parse_warnings pw = {0};
+	struct mg_walk w;
+	struct stat st;
+	mugaika_result *r;
+	const char *charset = "UTF-8", *cte = "base64";
+	gboolean store;
+	void *map = NULL;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "message is not a regular file");
+		return NULL;
+	}
+	r = g_new0(mugaika_result, 1);
+	r->headers =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)orig_header_free);
+	mg_walk_init(&w, pol);
+
+	/* 1. The size limit, before any byte is parsed. */
+	if ((guint64)st.st_size > pol->limits.max_message_size) {
+		struct mg_report_info info = {.disposition = "rejected",
+		    .mode = "text",
+		    .size = (guint64)st.st_size};
+
+		mg_walk_add_reason(&w, MG_REASON_MESSAGE_TOO_LARGE);
+		r->disposition = MUGAIKA_REJECTED;
+		r->edits = g_ptr_array_new_with_free_func(
+		    (GDestroyNotify)hdr_edit_free);
+		r->report = mg_report_json(&info, &w);
+		r->summary = make_summary(r, &w);
+		mg_walk_clear(&w);
+		return r;
+	}
+
+	/* 2. The header-block limit on the raw bytes, then one parse. */
+	if (st.st_size > 0) {
+		map = mmap(
+		    NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			g_set_error(err, G_IO_ERROR,
+			    g_io_error_from_errno(errno), "mmap: %s",
+			    g_strerror(errno));
+			mg_walk_clear(&w);
+			mugaika_result_free(r);
+			return NULL;
+		}
+		if (header_block_len(map, (gsize)st.st_size) >
+		    pol->limits.max_header_size)
+			mg_walk_add_reason(&w, MG_REASON_HEADER_TOO_LARGE);
+	}
+	if (st.st_size > 0) {
+		int dfd = dup(fd);
+
+		if (dfd < 0) {
+			g_set_error(err, G_IO_ERROR,
+			    g_io_error_from_errno(errno), "dup: %s",
+			    g_strerror(errno));
+			goto fail;
+		}
+		/* A mapped stream (which owns dfd): the parts GMime builds
+		 * keep references into it (persist) instead of copies, so
+		 * a large message is not held twice in memory. */
+		stream = g_mime_stream_mmap_new_with_bounds(
+		    dfd, PROT_READ, MAP_PRIVATE, 0, -1);
+		if (stream == NULL) {
+			close(dfd);
+			g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "cannot map the message");
+			goto fail;
+		}
+		popts = g_mime_parser_options_new();
+		g_mime_parser_options_set_warning_callback(
+		    popts, on_parser_warning, &pw);
+		parser = g_mime_parser_new_with_stream(stream);
+		g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+		msg = g_mime_parser_construct_message(parser, popts);
+		g_object_unref(stream);
+	}
+	if (pw.nesting)
+		mg_walk_add_reason(&w, MG_REASON_TOO_DEEP);
+	if (msg == NULL && !w.structural) {
+		/* Nothing GMime recognises as a message (empty input,
+		 * binary garbage): hold it. */
+		mg_walk_add_reason(&w, MG_REASON_MALFORMED_MIME);
+		w.structural = TRUE;
+	}
+	if (msg != NULL) {
+		collect_headers(r->headers, GMIME_OBJECT(msg));
+		collect_headers(r->headers, g_mime_message_get_mime_part(msg));
+		g_ptr_array_sort(r->headers, by_offset);
+	}
+
+	/* 3. The walk. */
+	if (!w.structural && msg != NULL) {
+		mg_walk_message(&w, msg);
+		if (pw.critical)
+			mg_walk_add_reason(&w, MG_REASON_MALFORMED_MIME);
+	}
+
+	/* 4. Keep the original before anything can be delivered. */
+	if (w.structural)
+		r->disposition = MUGAIKA_QUARANTINED;
+	else if (mg_walk_removed_any(&w))
+		r->disposition = MUGAIKA_SANITIZED;
+	else
+		r->disposition = MUGAIKA_CLEAN;
+	store = r->disposition != MUGAIKA_CLEAN;
+	if (store && store_original(e, fd, env, msg,
+	                 mugaika_disposition_name(r->disposition), &w,
+	                 &r->quarantine_id, err) != MG_OK) {
+		g_prefix_error(err, "quarantine: ");
+		goto fail;
+	}
+
+	/* 5. Notice, body, header edits, report. */
+	{
+		struct mg_notice_data nd = {.lang = pol->language,
+		    .quarantine_id = r->quarantine_id,
+		    .hostname = pol->hostname,
+		    .parts = w.parts,
+		    .reasons = w.reasons};
+		g_autofree char *notice = NULL;
+		GString *text = g_string_new(NULL);
+		g_autofree char *xm = NULL;
+		g_autofree char *from = NULL, *subject = NULL, *mid = NULL;
+		GMimeObject *mo = msg != NULL ? GMIME_OBJECT(msg) : NULL;
+		struct mg_report_info info;
+
+		if (r->disposition == MUGAIKA_QUARANTINED)
+			notice = mg_notice_render(e->tmpl_held, &nd);
+		else if (r->disposition == MUGAIKA_SANITIZED)
+			notice = mg_notice_render(e->tmpl_notice, &nd);
+		if (r->disposition == MUGAIKA_QUARANTINED) {
+			g_string_append(text, notice);
+		} else if (notice != NULL &&
+		           pol->notice_position == MG_NOTICE_BOTTOM) {
+			g_string_append(text, w.text->str);
+			if (text->len > 0)
+				g_string_append_c(text, '\n');
+			g_string_append(text, notice);
+		} else {
+			if (notice != NULL) {
+				g_string_append(text, notice);
+				g_string_append_c(text, '\n');
+			}
+			g_string_append(text, w.text->str);
+		}
+		if (text->len == 0 || text->str[text->len - 1] != '\n')
+			g_string_append_c(text, '\n');
+		r->body = encode_body(pol, text->str, &charset, &cte);
+		g_string_free(text, TRUE);
+
+		xm = g_strdup_printf("%s; id=%s; mode=text; host=%s",
+		    mugaika_disposition_name(r->disposition),
+		    r->quarantine_id != NULL ? r->quarantine_id : "-",
+		    pol->hostname);
+		r->edits = build_edits(pol, r->headers,
+		    mg_walk_has_reason(&w, MG_REASON_HEADER_TOO_LARGE), charset,
+		    cte, xm);
+
+		from = decoded_header(mo, "From");
+		subject = decoded_header(mo, "Subject");
+		mid = decoded_header(mo, "Message-ID");
+		info = (struct mg_report_info){
+		    .disposition = mugaika_disposition_name(r->disposition),
+		    .quarantine_id = r->quarantine_id,
+		    .mode = "text",
+		    .message_id = mid,
+		    .from = from,
+		    .subject = subject,
+		    .sender = env != NULL ? env->sender : NULL,
+		    .recipients = env != NULL ? env->recipients : NULL,
+		    .size = (guint64)st.st_size,
+		};
+		r->report = mg_report_json(&info, &w);
+		r->summary = make_summary(r, &w);
+	}
+	/* GMime parts may point into the mapping: drop them first. */
+	g_clear_object(&msg);
+	g_clear_object(&parser);
+	g_clear_pointer(&popts, g_mime_parser_options_free);
+	if (map != NULL)
+		munmap(map, (size_t)st.st_size);
+	mg_walk_clear(&w);
+	return r;
+fail:
+	g_clear_object(&msg);
+	g_clear_object(&parser);
+	g_clear_pointer(&popts, g_mime_parser_options_free);
+	if (map != NULL)
+		munmap(map, (size_t)st.st_size);
+	mg_walk_clear(&w);
+	mugaika_result_free(r);
+	return NULL;
+}
+
+/* ---- writing the whole message (the CLI; the milter applies the edits
+ * itself) ---- */
+
+static gboolean
+write_all(int fd, const char *p, gsize len, GError **err)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(err, G_IO_ERROR,
+			    g_io_error_from_errno(errno), "write: %s",
+			    g_strerror(errno));
+			return FALSE;
+		}
+		p += n;
+		len -= (gsize)n;
+	}
+	return TRUE;
+}
+
+/* Append "Name: value" with LF line ends, whatever the input used. */
+static void
+append_header(GString *out, const char *name, const char *raw, gboolean ours)
+{
+	const char *p;
+
+	g_string_append(out, name);
+	g_string_append_c(out, ':');
+	if (ours)
+		g_string_append_c(out, ' ');
+	for (p = raw; p != NULL && *p != '\0'; p++)
+		if (*p != '\r')
+			g_string_append_c(out, *p);
+	if (out->str[out->len - 1] != '\n')
+		g_string_append_c(out, '\n');
+}
+
+gboolean
+mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err)
+{
+	GString *out;
+	gboolean *deleted;
+	char **changed;
+	guint i, j;
+	gboolean ok;
+
+	if (r->disposition == MUGAIKA_REJECTED || r->body == NULL) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+		    "message was rejected: nothing to write");
+		return FALSE;
+	}
+	deleted = g_new0(gboolean, r->headers->len + 1);
+	changed = g_new0(char *, r->headers->len + 1);
+	/* Apply CHANGE edits by (name, occurrence) against the original
+	 * list, as libmilter does. */
+	for (i = 0; i < r->edits->len; i++) {
+		const struct mugaika_hdr_edit *ed =
+		    g_ptr_array_index(r->edits, i);
+		guint seen = 0;
+
+		if (ed->op != MUGAIKA_HDR_CHANGE)
+			continue;
+		for (j = 0; j < r->headers->len; j++) {
+			const struct orig_header *h =
+			    g_ptr_array_index(r->headers, j);
+
+			if (g_ascii_strcasecmp(h->name, ed->name) != 0 ||
+			    ++seen != ed->index)
+				continue;
+			if (ed->value == NULL)
+				deleted[j] = TRUE;
+			else
+				changed[j] = ed->value;
+			break;
+		}
+	}
+	out = g_string_new(NULL);
+	for (j = 0; j < r->headers->len; j++) {
+		const struct orig_header *h = g_ptr_array_index(r->headers, j);
+
+		if (deleted[j])
+			continue;
+		if (changed[j] != NULL)
+			append_header(out, h->name, changed[j], TRUE);
+		else
+			append_header(out, h->name, h->raw, FALSE);
+	}
+	for (i = 0; i < r->edits->len; i++) {
+		const struct mugaika_hdr_edit *ed =
+		    g_ptr_array_index(r->edits, i);
+
+		if (ed->op == MUGAIKA_HDR_ADD)
+			append_header(out, ed->name, ed->value, TRUE);
+	}
+	g_string_append_c(out, '\n');
+	g_free(deleted);
+	g_free(changed);
+	ok = write_all(out_fd, out->str, out->len, err);
+	g_string_free(out, TRUE);
+	if (ok) {
+		gsize len;
+		const char *b = g_bytes_get_data(r->body, &len);
+
+		ok = write_all(out_fd, b, len, err);
+	}
+	return ok;
+}

@@ -1,0 +1,71 @@
+/*
+ * mg_walk.h - the single walk over a parsed message.
+ *
+ * The message is parsed once (GMime); the walk visits every entity in
+ * document order, charges each against one budget (struct mg_limits:
+ * depth, part count, header bytes, decoded bytes), decodes text parts to
+ * UTF-8, renders HTML, cuts hidden files out of text, and records every
+ * leaf in the part list with what was done to it and why.  Nothing here
+ * writes output or stores anything: mg_sanitize.c does that with the
+ * result.
+ */
+#ifndef MG_WALK_H
+#define MG_WALK_H
+
+#include <gmime/gmime.h>
+
+#include "mg_policy.h"
+#include "util/mg_reason.h"
+
+enum mg_action {
+	MG_ACTION_KEPT,      /* text delivered as it was (decoded) */
+	MG_ACTION_CONVERTED, /* rendered to text (HTML, attached message) */
+	MG_ACTION_SKIPPED,   /* an alternative of content delivered */
+	MG_ACTION_REMOVED,   /* removed and kept in quarantine */
+};
+
+struct mg_part {
+	char *path;          /* MIME position, "1.2"; "1.2#uu1" for blocks */
+	char *filename;      /* decoded UTF-8, may be NULL */
+	char *declared_type; /* lower-case type/subtype */
+	char *detected_type; /* libmagic, may be NULL */
+	guint64 size;        /* decoded bytes */
+	char *sha256;        /* of the decoded bytes, may be NULL */
+	enum mg_action action;
+	enum mg_reason reason;
+	char *threat; /* NULL until scanning exists */
+	char *note;   /* e.g. "damaged block", may be NULL */
+};
+
+void mg_part_free(struct mg_part *p);
+const char *mg_action_name(enum mg_action a);
+
+struct mg_walk {
+	/* in */
+	const struct mg_policy *policy;
+	/* out */
+	GString *text;       /* the delivered text, UTF-8 */
+	GPtrArray *parts;    /* struct mg_part * */
+	GArray *reasons;     /* enum mg_reason, message level, unique */
+	gboolean structural; /* a structural limit: hold the message */
+	/* budget */
+	guint n_parts;
+	guint64 decoded;
+	gboolean text_truncated;
+};
+
+void mg_walk_init(struct mg_walk *w, const struct mg_policy *policy);
+void mg_walk_clear(struct mg_walk *w);
+
+/* Walk the whole message. */
+void mg_walk_message(struct mg_walk *w, GMimeMessage *msg);
+
+/* Record a message-level reason (once). */
+void mg_walk_add_reason(struct mg_walk *w, enum mg_reason r);
+
+gboolean mg_walk_has_reason(const struct mg_walk *w, enum mg_reason r);
+
+/* TRUE when any part was removed (the original must be kept). */
+gboolean mg_walk_removed_any(const struct mg_walk *w);
+
+#endif

@@ -1,0 +1,329 @@
+/* Unit tests: the walk and the engine's output, through the public API
+ * (mugaika_sanitize_fd) with a private config and quarantine. */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
+
+#include "mugaika.h"
+
+struct fixture {
+	char *dir;
+	char *conf;
+	mugaika_engine *engine;
+};
+
+static void
+rm_rf(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *n;
+
+	if (d != NULL) {
+		while ((n = g_dir_read_name(d)) != NULL) {
+			g_autofree char *p = g_build_filename(path, n, NULL);
+
+			if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+				rm_rf(p);
+			else
+				unlink(p);
+		}
+		g_dir_close(d);
+	}
+	rmdir(path);
+}
+
+static void
+setup(struct fixture *f, const char *extra)
+{
+	const char *src = g_getenv("MUGAIKA_SOURCE_DIR");
+	g_autoptr(GError) err = NULL;
+	g_autofree char *text = NULL;
+
+	g_assert_nonnull(src);
+	f->dir = g_dir_make_tmp("mugaika-walk-XXXXXX", &err);
+	g_assert_no_error(err);
+	f->conf = g_build_filename(f->dir, "test.conf", NULL);
+	text = g_strdup_printf("[quarantine]\ndir = %s/q\n"
+	                       "[notice]\ntemplates = %s/conf/templates\n"
+	                       "%s",
+	    f->dir, src, extra != NULL ? extra : "");
+	g_assert_true(g_file_set_contents(f->conf, text, -1, NULL));
+	f->engine = mugaika_engine_new(f->conf, &err);
+	g_assert_no_error(err);
+}
+
+static void
+teardown(struct fixture *f)
+{
+	mugaika_engine_free(f->engine);
+	rm_rf(f->dir);
+	g_free(f->dir);
+	g_free(f->conf);
+}
+
+static mugaika_result *
+run(struct fixture *f, const char *msg, gssize len)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *path = g_build_filename(f->dir, "in.eml", NULL);
+	mugaika_result *r;
+	int fd;
+
+	g_assert_true(g_file_set_contents(path, msg, len, NULL));
+	fd = open(path, O_RDONLY);
+	g_assert_cmpint(fd, >=, 0);
+	r = mugaika_sanitize_fd(f->engine, fd, NULL, &err);
+	g_assert_no_error(err);
+	close(fd);
+	return r;
+}
+
+/* The whole output message as written by the CLI, and its decoded body. */
+static char *
+output(struct fixture *f, const mugaika_result *r, char **body_r)
+{
+	g_autofree char *path = g_build_filename(f->dir, "out.eml", NULL);
+	g_autoptr(GError) err = NULL;
+	char *text = NULL;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	g_assert_true(mugaika_result_write_message(r, fd, &err));
+	g_assert_no_error(err);
+	close(fd);
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	if (body_r != NULL) {
+		GMimeStream *s =
+		    g_mime_stream_mem_new_with_buffer(text, strlen(text));
+		GMimeParser *p = g_mime_parser_new_with_stream(s);
+		GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+		GMimeObject *body;
+		g_autofree char *t = NULL;
+
+		g_assert_nonnull(m);
+		body = g_mime_message_get_mime_part(m);
+		g_assert_true(GMIME_IS_TEXT_PART(body));
+		t = g_mime_text_part_get_text(GMIME_TEXT_PART(body));
+		*body_r = g_steal_pointer(&t);
+		g_object_unref(m);
+		g_object_unref(p);
+		g_object_unref(s);
+	}
+	return text;
+}
+
+static JsonObject *
+report(const mugaika_result *r, JsonParser **parser_r)
+{
+	JsonParser *p = json_parser_new();
+	g_autoptr(GError) err = NULL;
+
+	json_parser_load_from_data(p, mugaika_result_report_json(r), -1, &err);
+	g_assert_no_error(err);
+	*parser_r = p;
+	return json_node_get_object(json_parser_get_root(p));
+}
+
+static void
+test_plain_clean(void)
+{
+	struct fixture f;
+	mugaika_result *r;
+	g_autofree char *out = NULL, *body = NULL;
+
+	setup(&f, NULL);
+	r = run(&f,
+	    "From: a@example.jp\nTo: b@example.lg.jp\nSubject: hi\n"
+	    "X-Mugaika: clean; forged\nX-Mugaika-Score: 0\n"
+	    "Content-Type: text/plain; charset=us-ascii\n\nhello\n",
+	    -1);
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_CLEAN);
+	g_assert_null(mugaika_result_quarantine_id(r));
+	out = output(&f, r, &body);
+	g_assert_nonnull(strstr(out, "From: a@example.jp\n"));
+	g_assert_nonnull(strstr(out, "X-Mugaika: clean; id=-; mode=text"));
+	g_assert_null(strstr(out, "forged"));
+	g_assert_null(strstr(out, "X-Mugaika-Score"));
+	g_assert_nonnull(
+	    strstr(out, "Content-Type: text/plain; charset=UTF-8"));
+	g_assert_cmpstr(body, ==, "hello\n");
+	mugaika_result_free(r);
+	teardown(&f);
+}
+
+static void
+test_attachment_removed(void)
+{
+	struct fixture f;
+	mugaika_result *r;
+	g_autofree char *body = NULL, *out = NULL;
+	g_autoptr(JsonParser) jp = NULL;
+	JsonObject *o;
+	JsonArray *parts;
+	JsonObject *p2;
+
+	setup(&f, NULL);
+	r = run(&f,
+	    "From: a@example.jp\nSubject: doc\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	    "--b\nContent-Type: text/plain; charset=utf-8\n\n本文です。\n"
+	    "--b\nContent-Type: application/pdf; name=\"a.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "Content-Disposition: attachment; filename=\"a.pdf\"\n\n"
+	    "JVBERi0xLjQKJcfsj6IK\n--b--\n",
+	    -1);
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_SANITIZED);
+	g_assert_nonnull(mugaika_result_quarantine_id(r));
+	out = output(&f, r, &body);
+	g_assert_nonnull(strstr(body, "a.pdf"));
+	g_assert_nonnull(strstr(body, mugaika_result_quarantine_id(r)));
+	g_assert_nonnull(strstr(body, "本文です。"));
+	/* The notice comes first by default. */
+	g_assert_true(strstr(body, "a.pdf") < strstr(body, "本文です。"));
+	g_assert_null(strstr(out, "multipart"));
+	o = report(r, &jp);
+	g_assert_cmpstr(
+	    json_object_get_string_member(o, "disposition"), ==, "sanitized");
+	parts = json_object_get_array_member(o, "parts");
+	g_assert_cmpuint(json_array_get_length(parts), ==, 2);
+	p2 = json_array_get_object_element(parts, 1);
+	g_assert_cmpstr(json_object_get_string_member(p2, "path"), ==, "2");
+	g_assert_cmpstr(
+	    json_object_get_string_member(p2, "filename"), ==, "a.pdf");
+	g_assert_cmpstr(
+	    json_object_get_string_member(p2, "action"), ==, "removed");
+	g_assert_cmpstr(
+	    json_object_get_string_member(p2, "reason"), ==, "attachment");
+	g_assert_cmpstr(json_object_get_string_member(p2, "detected_type"), ==,
+	    "application/pdf");
+	g_assert_cmpint(json_object_get_int_member(p2, "size"), ==, 15);
+	mugaika_result_free(r);
+	teardown(&f);
+}
+
+static void
+test_alternative(void)
+{
+	struct fixture f;
+	mugaika_result *r;
+	g_autofree char *body = NULL, *out = NULL;
+	const char *msg =
+	    "From: a@example.jp\nSubject: alt\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"b\"\n\n"
+	    "--b\nContent-Type: text/plain; charset=utf-8\n\nTEXTVERSION\n"
+	    "--b\nContent-Type: text/html; charset=utf-8\n\n"
+	    "<p>HTMLVERSION <a href=\"https://example.jp/x\">x</a></p>\n"
+	    "--b--\n";
+
+	setup(&f, NULL);
+	r = run(&f, msg, -1);
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_CLEAN);
+	out = output(&f, r, &body);
+	g_assert_nonnull(strstr(body, "TEXTVERSION"));
+	g_assert_null(strstr(body, "HTMLVERSION"));
+	mugaika_result_free(r);
+	teardown(&f);
+
+	setup(&f, "[output]\nprefer_alternative = html\n");
+	r = run(&f, msg, -1);
+	g_free(out);
+	g_free(body);
+	out = output(&f, r, &body);
+	g_assert_nonnull(strstr(body, "HTMLVERSION"));
+	g_assert_nonnull(strstr(body, "https://example.jp/x"));
+	g_assert_null(strstr(body, "TEXTVERSION"));
+	mugaika_result_free(r);
+	teardown(&f);
+}
+
+static void
+test_limits(void)
+{
+	struct fixture f;
+	mugaika_result *r;
+	GString *deep = g_string_new("From: a@example.jp\nSubject: deep\n"
+	                             "MIME-Version: 1.0\n");
+	g_autofree char *out = NULL, *body = NULL;
+	int i;
+
+	for (i = 0; i < 30; i++)
+		g_string_append_printf(deep,
+		    "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n"
+		    "--b%d\n",
+		    i, i);
+	g_string_append(deep, "Content-Type: text/plain\n\nbottom\n");
+	for (i = 29; i >= 0; i--)
+		g_string_append_printf(deep, "--b%d--\n", i);
+
+	setup(&f, "[limits]\nmax_depth = 10\n");
+	r = run(&f, deep->str, (gssize)deep->len);
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_QUARANTINED);
+	g_assert_nonnull(strstr(mugaika_result_report_json(r), "too_deep"));
+	out = output(&f, r, &body);
+	g_assert_null(strstr(body, "bottom"));
+	g_assert_nonnull(strstr(body, mugaika_result_quarantine_id(r)));
+	mugaika_result_free(r);
+	teardown(&f);
+	g_string_free(deep, TRUE);
+
+	/* Over the size limit: rejected, nothing to write. */
+	setup(&f, "[limits]\nmax_message_size = 1k\n");
+	{
+		g_autofree char *big = g_strnfill(2000, 'x');
+		g_autofree char *m =
+		    g_strdup_printf("Subject: big\n\n%s\n", big);
+		g_autoptr(GError) err = NULL;
+
+		r = run(&f, m, -1);
+		g_assert_cmpint(
+		    mugaika_result_disposition(r), ==, MUGAIKA_REJECTED);
+		g_assert_false(mugaika_result_write_message(r, 1, &err));
+		mugaika_result_free(r);
+	}
+	teardown(&f);
+}
+
+static void
+test_subject_tag_and_8bit(void)
+{
+	struct fixture f;
+	mugaika_result *r;
+	g_autofree char *out = NULL;
+
+	setup(&f, "[notice]\nsubject_tag = [無害化]\n");
+	r = run(&f,
+	    "From: a@example.jp\nSubject: =?UTF-8?B?44GC?=\n"
+	    "Content-Type: text/plain\n\nx\n",
+	    -1);
+	out = output(&f, r, NULL);
+	/* "[無害化] あ" encoded as RFC 2047 UTF-8. */
+	g_assert_null(strstr(out, "Subject: =?UTF-8?B?44GC?=\n"));
+	{
+		const char *s = strstr(out, "Subject: ");
+		g_autofree char *line = NULL;
+		g_autofree char *dec = NULL;
+
+		g_assert_nonnull(s);
+		line = g_strndup(s + 9, strcspn(s + 9, "\n"));
+		dec = g_mime_utils_header_decode_text(NULL, line);
+		g_assert_cmpstr(dec, ==, "[無害化] あ");
+	}
+	mugaika_result_free(r);
+	teardown(&f);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	mugaika_init();
+	g_test_add_func("/walk/plain-clean", test_plain_clean);
+	g_test_add_func("/walk/attachment-removed", test_attachment_removed);
+	g_test_add_func("/walk/alternative", test_alternative);
+	g_test_add_func("/walk/limits", test_limits);
+	g_test_add_func("/walk/subject-tag", test_subject_tag_and_8bit);
+	return g_test_run();
+}
