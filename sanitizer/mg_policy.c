@@ -21,6 +21,8 @@ enum kind {
 	K_UINT,
 	K_BOOL,
 	K_ENUM,
+	K_DURATION,
+	K_LIST,
 };
 
 struct key {
@@ -36,6 +38,46 @@ static const char *const languages[] = {"ja", "en", NULL};
 static const char *const positions[] = {"top", "bottom", NULL};
 static const char *const charsets[] = {"utf-8", "iso-2022-jp", NULL};
 static const char *const alternatives[] = {"text", "html", NULL};
+static const char *const stale_actions[] = {"warn", "tempfail", NULL};
+static const char *const virus_actions[] = {"notify", "discard", "reject",
+    NULL};
+static const char *const log_failures[] = {"tempfail", "continue", NULL};
+
+/*
+ * Types and extensions removed in every mode (and, with [policy]
+ * hold_blocked, holding the whole message): programs, scripts, shortcuts,
+ * disk images, installers, help files and the other containers attackers
+ * mail to get code run (see docs/admin-guide.md).
+ */
+static const char *const def_blocked_types[] = {
+    "application/x-dosexec",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-msdownload",
+    "application/x-executable",
+    "application/x-sharedlib",
+    "application/x-pie-executable",
+    "application/x-mach-binary",
+    "application/x-ms-shortcut",
+    "application/x-iso9660-image",
+    "application/x-msi",
+    "application/vnd.ms-htmlhelp",
+    "application/java-archive",
+    "application/x-java-applet",
+    "application/hta",
+    "application/onenote",
+    "application/x-apple-diskimage",
+    "text/x-shellscript",
+    "text/x-msdos-batch",
+    "application/x-bat",
+    NULL,
+};
+
+static const char *const def_blocked_extensions[] = {"exe", "com", "scr",
+    "pif", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
+    "chm", "lnk", "iso", "img", "vhd", "vhdx", "msi", "msp", "jar", "ps1",
+    "psm1", "scf", "reg", "cpl", "one", "onepkg", "url", "application",
+    "appref-ms", "settingcontent-ms", "xll", "dll", "sys", "library-ms",
+    NULL};
 
 #define P(f) offsetof(struct mg_policy, f)
 #define L(f) \
@@ -62,6 +104,28 @@ static const struct key keys[] = {
     {"output", "charset", K_ENUM, P(output_charset), charsets},
     {"output", "prefer_alternative", K_ENUM, P(alternative), alternatives},
     {"output", "link_list", K_BOOL, P(html_link_list), NULL},
+    {"limits", "max_archive_depth", K_UINT, L(max_archive_depth), NULL},
+    {"limits", "max_archive_members", K_UINT, L(max_archive_members), NULL},
+    {"limits", "max_archive_total", K_SIZE, L(max_archive_total), NULL},
+    {"limits", "max_member_size", K_SIZE, L(max_member_size), NULL},
+    {"limits", "max_archive_ratio", K_UINT, L(max_archive_ratio), NULL},
+    {"limits", "scan_max_scansize", K_SIZE, L(scan_max_scansize), NULL},
+    {"limits", "scan_max_filesize", K_SIZE, L(scan_max_filesize), NULL},
+    {"limits", "scan_max_recursion", K_UINT, L(scan_max_recursion), NULL},
+    {"limits", "scan_max_files", K_UINT, L(scan_max_files), NULL},
+    {"limits", "scan_max_time", K_DURATION, L(scan_max_time), NULL},
+    {"scan", "allow_empty_database", K_BOOL, P(allow_empty_database), NULL},
+    {"scan", "max_database_age", K_DURATION, P(max_database_age), NULL},
+    {"scan", "stale_database_action", K_ENUM, P(stale_database_action),
+	stale_actions},
+    {"scan", "heuristic_macros", K_BOOL, P(heuristic_macros), NULL},
+    {"scan", "heuristic_phishing", K_BOOL, P(heuristic_phishing), NULL},
+    {"policy", "on_virus", K_ENUM, P(on_virus), virus_actions},
+    {"policy", "blocked_types", K_LIST, P(blocked_types), NULL},
+    {"policy", "blocked_extensions", K_LIST, P(blocked_extensions), NULL},
+    {"policy", "hold_blocked", K_BOOL, P(hold_blocked), NULL},
+    {"log", "audit_file", K_STRING, P(audit_file), NULL},
+    {"log", "on_log_failure", K_ENUM, P(on_log_failure), log_failures},
 };
 
 void
@@ -85,6 +149,26 @@ mg_limits_apply_defaults(struct mg_limits *l)
 		l->max_html_nodes = MG_DEF_MAX_HTML_NODES;
 	if (l->max_embedded == 0)
 		l->max_embedded = MG_DEF_MAX_EMBEDDED;
+	if (l->max_archive_depth == 0)
+		l->max_archive_depth = MG_DEF_MAX_ARCHIVE_DEPTH;
+	if (l->max_archive_members == 0)
+		l->max_archive_members = MG_DEF_MAX_ARCHIVE_MEMBERS;
+	if (l->max_archive_total == 0)
+		l->max_archive_total = MG_DEF_MAX_ARCHIVE_TOTAL;
+	if (l->max_member_size == 0)
+		l->max_member_size = MG_DEF_MAX_MEMBER_SIZE;
+	if (l->max_archive_ratio == 0)
+		l->max_archive_ratio = MG_DEF_MAX_ARCHIVE_RATIO;
+	if (l->scan_max_scansize == 0)
+		l->scan_max_scansize = MG_DEF_SCAN_MAX_SCANSIZE;
+	if (l->scan_max_filesize == 0)
+		l->scan_max_filesize = MG_DEF_SCAN_MAX_FILESIZE;
+	if (l->scan_max_recursion == 0)
+		l->scan_max_recursion = MG_DEF_SCAN_MAX_RECURSION;
+	if (l->scan_max_files == 0)
+		l->scan_max_files = MG_DEF_SCAN_MAX_FILES;
+	if (l->scan_max_time == 0)
+		l->scan_max_time = MG_DEF_SCAN_MAX_TIME;
 }
 
 struct mg_policy *
@@ -103,6 +187,11 @@ mg_policy_new_default(void)
 	p->language = g_strdup("ja");
 	p->subject_tag = g_strdup("");
 	p->html_link_list = TRUE;
+	p->max_database_age = MG_DEF_MAX_DATABASE_AGE;
+	p->blocked_types = g_strdupv((char **)def_blocked_types);
+	p->blocked_extensions = g_strdupv((char **)def_blocked_extensions);
+	p->hold_blocked = TRUE;
+	p->audit_file = g_strdup("");
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
 		p->hostname = g_strdup(host);
@@ -123,6 +212,9 @@ mg_policy_free(struct mg_policy *p)
 	g_free(p->language);
 	g_free(p->subject_tag);
 	g_free(p->hostname);
+	g_strfreev(p->blocked_types);
+	g_strfreev(p->blocked_extensions);
+	g_free(p->audit_file);
 	g_free(p);
 }
 
@@ -292,6 +384,40 @@ set_value(struct mg_policy *p, const struct key *k, const char *v)
 			return FALSE;
 		*(guint *)field = (guint)n;
 		return TRUE;
+	case K_DURATION: {
+		gint64 secs;
+
+		if (!mg_policy_parse_duration(v, &secs) || secs <= 0)
+			return FALSE;
+		if (k->offset == P(max_database_age)) {
+			*(gint64 *)field = secs;
+		} else {
+			if (secs > G_MAXUINT)
+				return FALSE;
+			*(guint *)field = (guint)secs;
+		}
+		return TRUE;
+	}
+	case K_LIST: {
+		/* Comma, semicolon or space separated; lower-cased, a
+		 * leading dot dropped (".exe" and "exe" are one). */
+		g_auto(GStrv) items = g_regex_split_simple("[,;\\s]+", v, 0, 0);
+		GPtrArray *out = g_ptr_array_new();
+		guint j;
+
+		for (j = 0; items[j] != NULL; j++) {
+			const char *it = items[j];
+
+			if (*it == '.')
+				it++;
+			if (*it != '\0')
+				g_ptr_array_add(out, g_ascii_strdown(it, -1));
+		}
+		g_ptr_array_add(out, NULL);
+		g_strfreev(*(char ***)field);
+		*(char ***)field = (char **)g_ptr_array_free(out, FALSE);
+		return TRUE;
+	}
 	case K_BOOL:
 		if (g_ascii_strcasecmp(v, "yes") == 0 ||
 		    g_ascii_strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0)
@@ -334,6 +460,10 @@ choices_text(const struct key *k)
 		return g_strdup("yes | no");
 	case K_PATH:
 		return g_strdup("a path");
+	case K_DURATION:
+		return g_strdup("a duration such as 30s, 10m, 12h or 3d");
+	case K_LIST:
+		return g_strdup("a comma-separated list");
 	default:
 		return g_strdup("a string");
 	}

@@ -22,6 +22,17 @@
 #define MG_DEF_MAX_TEXT_SIZE (8u * 1024 * 1024)
 #define MG_DEF_MAX_HTML_NODES 200000
 #define MG_DEF_MAX_EMBEDDED 100
+#define MG_DEF_MAX_ARCHIVE_DEPTH 5
+#define MG_DEF_MAX_ARCHIVE_MEMBERS 1000
+#define MG_DEF_MAX_ARCHIVE_TOTAL (500u * 1024 * 1024)
+#define MG_DEF_MAX_MEMBER_SIZE (100u * 1024 * 1024)
+#define MG_DEF_MAX_ARCHIVE_RATIO 100
+#define MG_DEF_SCAN_MAX_SCANSIZE (400u * 1024 * 1024)
+#define MG_DEF_SCAN_MAX_FILESIZE (100u * 1024 * 1024)
+#define MG_DEF_SCAN_MAX_RECURSION 17
+#define MG_DEF_SCAN_MAX_FILES 10000
+#define MG_DEF_SCAN_MAX_TIME 120 /* seconds */
+#define MG_DEF_MAX_DATABASE_AGE (3 * 86400)
 
 struct mg_limits {
 	guint64 max_message_size; /* raw message bytes */
@@ -33,6 +44,34 @@ struct mg_limits {
 	guint64 max_text_size;    /* UTF-8 bytes of the output body text */
 	guint max_html_nodes;     /* elements visited when rendering HTML */
 	guint max_embedded;       /* uuencode/BinHex blocks per text part */
+	/* Archives, unpacked by libarchive (sanitizer/unpack/). */
+	guint max_archive_depth;      /* archives inside archives */
+	guint max_archive_members;    /* members of all archives together */
+	guint64 max_archive_total;    /* uncompressed bytes of all members */
+	guint64 max_member_size;      /* uncompressed bytes of one member */
+	guint max_archive_ratio;      /* uncompressed / compressed bytes */
+	/* libclamav's own limits (CL_ENGINE_MAX_*). */
+	guint64 scan_max_scansize;
+	guint64 scan_max_filesize;
+	guint scan_max_recursion;
+	guint scan_max_files;
+	guint scan_max_time; /* seconds */
+};
+
+enum mg_stale_action {
+	MG_STALE_WARN,
+	MG_STALE_TEMPFAIL,
+};
+
+enum mg_on_virus {
+	MG_ON_VIRUS_NOTIFY,  /* hold the message, deliver a notice */
+	MG_ON_VIRUS_DISCARD, /* hold the message, deliver nothing */
+	MG_ON_VIRUS_REJECT,  /* hold the message, refuse it (SMTP 554) */
+};
+
+enum mg_log_failure {
+	MG_LOG_FAILURE_TEMPFAIL,
+	MG_LOG_FAILURE_CONTINUE,
 };
 
 enum mg_mode {
@@ -68,6 +107,20 @@ struct mg_policy {
 	enum mg_alt_prefer alternative;
 	gboolean html_link_list; /* list link targets under the text */
 	char *hostname;          /* for X-Mugaika and logs */
+	/* [scan] */
+	gboolean allow_empty_database;
+	gint64 max_database_age; /* seconds */
+	enum mg_stale_action stale_database_action;
+	gboolean heuristic_macros;
+	gboolean heuristic_phishing;
+	/* [policy] */
+	enum mg_on_virus on_virus;
+	char **blocked_types;	   /* MIME types, lower case; NULL-terminated */
+	char **blocked_extensions; /* lower case, without the dot */
+	gboolean hold_blocked;	   /* a blocked type holds the whole message */
+	/* [log] */
+	char *audit_file; /* NULL or empty: no audit log */
+	enum mg_log_failure on_log_failure;
 };
 
 struct mg_policy *mg_policy_new_default(void);
