@@ -39,8 +39,8 @@ static const char *const positions[] = {"top", "bottom", NULL};
 static const char *const charsets[] = {"utf-8", "iso-2022-jp", NULL};
 static const char *const alternatives[] = {"text", "html", NULL};
 static const char *const stale_actions[] = {"warn", "tempfail", NULL};
-static const char *const virus_actions[] = {"notify", "discard", "reject",
-    NULL};
+static const char *const virus_actions[] = {
+    "notify", "discard", "reject", NULL};
 static const char *const log_failures[] = {"tempfail", "continue", NULL};
 
 /*
@@ -72,12 +72,11 @@ static const char *const def_blocked_types[] = {
     NULL,
 };
 
-static const char *const def_blocked_extensions[] = {"exe", "com", "scr",
-    "pif", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta",
-    "chm", "lnk", "iso", "img", "vhd", "vhdx", "msi", "msp", "jar", "ps1",
-    "psm1", "scf", "reg", "cpl", "one", "onepkg", "url", "application",
-    "appref-ms", "settingcontent-ms", "xll", "dll", "sys", "library-ms",
-    NULL};
+static const char *const def_blocked_extensions[] = {"exe", "com", "scr", "pif",
+    "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "hta", "chm", "lnk",
+    "iso", "img", "vhd", "vhdx", "msi", "msp", "jar", "ps1", "psm1", "scf",
+    "reg", "cpl", "one", "onepkg", "url", "application", "appref-ms",
+    "settingcontent-ms", "xll", "dll", "sys", "library-ms", NULL};
 
 #define P(f) offsetof(struct mg_policy, f)
 #define L(f) \
@@ -117,7 +116,7 @@ static const struct key keys[] = {
     {"scan", "allow_empty_database", K_BOOL, P(allow_empty_database), NULL},
     {"scan", "max_database_age", K_DURATION, P(max_database_age), NULL},
     {"scan", "stale_database_action", K_ENUM, P(stale_database_action),
-	stale_actions},
+        stale_actions},
     {"scan", "heuristic_macros", K_BOOL, P(heuristic_macros), NULL},
     {"scan", "heuristic_phishing", K_BOOL, P(heuristic_phishing), NULL},
     {"policy", "on_virus", K_ENUM, P(on_virus), virus_actions},

@@ -561,8 +561,8 @@ decoded_header(GMimeObject *o, const char *name)
 
 static enum mg_rc
 store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
-    GMimeMessage *msg, const char *disposition, const struct mg_walk *w,
-    char **id_r, GError **err)
+    GMimeMessage *msg, const mugaika_result *r, const struct mg_walk *w,
+    GError **err)
 {
 	g_autoptr(mg_qentry) q = g_new0(struct mg_qentry, 1);
 	GPtrArray *reasons = g_ptr_array_new();
@@ -570,8 +570,9 @@ store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 	enum mg_rc rc;
 	guint i;
 
-	q->id = mg_qstore_new_id();
-	q->disposition = g_strdup(disposition);
+	q->id = g_strdup(r->quarantine_id);
+	q->disposition = g_strdup(mugaika_disposition_name(r->disposition));
+	q->report_json = g_strdup(r->report);
 	q->from = decoded_header(o, "From");
 	q->subject = decoded_header(o, "Subject");
 	q->message_id = decoded_header(o, "Message-ID");
@@ -604,9 +605,30 @@ store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 	g_ptr_array_add(reasons, NULL);
 	q->reasons = (char **)g_ptr_array_free(reasons, FALSE);
 	rc = mg_qstore_put(e->store, fd, q, err);
-	if (rc == MG_OK)
-		*id_r = g_strdup(q->id);
 	return rc;
+}
+
+static char *
+make_report(const mugaika_result *r, const struct mg_walk *w, GMimeMessage *msg,
+    const struct mugaika_envelope *env, guint64 size)
+{
+	GMimeObject *mo = msg != NULL ? GMIME_OBJECT(msg) : NULL;
+	g_autofree char *from = decoded_header(mo, "From");
+	g_autofree char *subject = decoded_header(mo, "Subject");
+	g_autofree char *mid = decoded_header(mo, "Message-ID");
+	struct mg_report_info info = {
+	    .disposition = mugaika_disposition_name(r->disposition),
+	    .quarantine_id = r->quarantine_id,
+	    .mode = "text",
+	    .message_id = mid,
+	    .from = from,
+	    .subject = subject,
+	    .sender = env != NULL ? env->sender : NULL,
+	    .recipients = env != NULL ? env->recipients : NULL,
+	    .size = size,
+	};
+
+	return mg_report_json(&info, w);
 }
 
 static char *
@@ -745,9 +767,10 @@ mugaika_sanitize_fd(
 	else
 		r->disposition = MUGAIKA_CLEAN;
 	store = r->disposition != MUGAIKA_CLEAN;
-	if (store && store_original(e, fd, env, msg,
-	                 mugaika_disposition_name(r->disposition), &w,
-	                 &r->quarantine_id, err) != MG_OK) {
+	if (store)
+		r->quarantine_id = mg_qstore_new_id();
+	r->report = make_report(r, &w, msg, env, (guint64)st.st_size);
+	if (store && store_original(e, fd, env, msg, r, &w, err) != MG_OK) {
 		g_prefix_error(err, "quarantine: ");
 		goto fail;
 	}
@@ -762,9 +785,6 @@ mugaika_sanitize_fd(
 		g_autofree char *notice = NULL;
 		GString *text = g_string_new(NULL);
 		g_autofree char *xm = NULL;
-		g_autofree char *from = NULL, *subject = NULL, *mid = NULL;
-		GMimeObject *mo = msg != NULL ? GMIME_OBJECT(msg) : NULL;
-		struct mg_report_info info;
 
 		if (r->disposition == MUGAIKA_QUARANTINED)
 			notice = mg_notice_render(e->tmpl_held, &nd);
@@ -798,21 +818,6 @@ mugaika_sanitize_fd(
 		    mg_walk_has_reason(&w, MG_REASON_HEADER_TOO_LARGE), charset,
 		    cte, xm);
 
-		from = decoded_header(mo, "From");
-		subject = decoded_header(mo, "Subject");
-		mid = decoded_header(mo, "Message-ID");
-		info = (struct mg_report_info){
-		    .disposition = mugaika_disposition_name(r->disposition),
-		    .quarantine_id = r->quarantine_id,
-		    .mode = "text",
-		    .message_id = mid,
-		    .from = from,
-		    .subject = subject,
-		    .sender = env != NULL ? env->sender : NULL,
-		    .recipients = env != NULL ? env->recipients : NULL,
-		    .size = (guint64)st.st_size,
-		};
-		r->report = mg_report_json(&info, &w);
 		r->summary = make_summary(r, &w);
 	}
 	/* GMime parts may point into the mapping: drop them first. */
