@@ -253,6 +253,36 @@ describe_bytes(struct mg_part *p, GBytes *b, gboolean detect)
 }
 
 /*
+ * Append one line of delivered text, with what a terminal or mail reader
+ * would act on shown escaped: C0 controls other than TAB, DEL, C1 controls
+ * and the bidi embeddings, overrides and isolates (U+202A..U+202E,
+ * U+2066..U+2069) that make "invoice\u{202E}fdp.exe" read as a PDF.
+ */
+static void
+append_line_safe(GString *out, const char *p, gsize len)
+{
+	const char *end = p + len;
+
+	while (p < end) {
+		gunichar c = g_utf8_get_char_validated(p, end - p);
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			g_string_append_unichar(out, 0xfffd);
+			p++;
+			continue;
+		}
+		if ((c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f))
+			g_string_append_printf(out, "\\x%02X", c);
+		else if ((c >= 0x202a && c <= 0x202e) ||
+		         (c >= 0x2066 && c <= 0x2069))
+			g_string_append_printf(out, "\\u{%04X}", c);
+		else
+			g_string_append_len(out, p, g_utf8_next_char(p) - p);
+		p = g_utf8_next_char(p);
+	}
+}
+
+/*
  * Append a segment of delivered text: separated from what came before by
  * a blank line, each line prefixed with "> " per level of attached
  * message, and cut at the text limit (at a character boundary).
@@ -291,14 +321,27 @@ append_text(struct mg_walk *w, const struct state *st, const char *text)
 			/* Back up to the start of a UTF-8 character. */
 			while (end > p && ((guchar)*end & 0xc0) == 0x80)
 				end--;
-			g_string_append_len(w->text, p, end - p);
+			append_line_safe(w->text, p, end - p);
 			g_string_append_c(w->text, '\n');
 			w->text_truncated = TRUE;
 			mg_walk_add_reason(w, MG_REASON_TEXT_TOO_LARGE);
 			return;
 		}
-		g_string_append_len(w->text, p, linelen);
+		append_line_safe(w->text, p, linelen);
 		g_string_append_c(w->text, '\n');
+		if (w->text->len > max) {
+			/* Escapes made the line longer than it was. */
+			gsize cut = max;
+
+			while (cut > 0 &&
+			       ((guchar)w->text->str[cut] & 0xc0) == 0x80)
+				cut--;
+			g_string_truncate(w->text, cut);
+			g_string_append_c(w->text, '\n');
+			w->text_truncated = TRUE;
+			mg_walk_add_reason(w, MG_REASON_TEXT_TOO_LARGE);
+			return;
+		}
 		if (nl == NULL)
 			break;
 		p = nl + 1;

@@ -315,6 +315,35 @@ test_subject_tag_and_8bit(void)
 	teardown(&f);
 }
 
+static void
+test_text_escaping_and_flowed(void)
+{
+	struct fixture f;
+	mugaika_result *r;
+	g_autofree char *body = NULL, *out = NULL;
+
+	setup(&f, NULL);
+	r = run(&f,
+	    "From: a@example.jp\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8; format=flowed; "
+	    "delsp=yes\n\n"
+	    "\xe6\x9d\xa5\xe9\x80\xb1\xe3\x81\xae \n"
+	    "\xe5\xae\x9a\xe4\xbe\x8b\xe4\xbc\x9a\n"
+	    "see invoice\xe2\x80\xae"
+	    "fdp.exe \x1b[2J now\n"
+	    "> quoted \n> line\n-- \nsig\n",
+	    -1);
+	out = output(&f, r, &body);
+	/* Soft line break removed with its space (delsp=yes). */
+	g_assert_nonnull(strstr(body, "来週の定例会\n"));
+	g_assert_nonnull(strstr(body, "see invoice\\u{202E}fdp.exe "
+	                              "\\x1B[2J now\n"));
+	g_assert_nonnull(strstr(body, "> quotedline\n"));
+	g_assert_nonnull(strstr(body, "-- \nsig\n"));
+	mugaika_result_free(r);
+	teardown(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -325,5 +354,6 @@ main(int argc, char **argv)
 	g_test_add_func("/walk/alternative", test_alternative);
 	g_test_add_func("/walk/limits", test_limits);
 	g_test_add_func("/walk/subject-tag", test_subject_tag_and_8bit);
+	g_test_add_func("/walk/escaping-flowed", test_text_escaping_and_flowed);
 	return g_test_run();
 }
