@@ -220,8 +220,9 @@ main(int argc, char **argv)
 	conf = g_build_filename(dir, "bench.conf", NULL);
 	text = g_strdup_printf("[quarantine]\ndir = %s/q\n"
 	                       "[notice]\ntemplates = %s/conf/templates\n"
+	                       "[scan]\ndatabase = %s/corpus/signatures\n"
 	                       "[limits]\nmax_message_size = 100M\n",
-	    dir, argv[1]);
+	    dir, argv[1], argv[1]);
 	g_file_set_contents(conf, text, -1, NULL);
 	e = mugaika_engine_new(conf, &err);
 	if (e == NULL)

@@ -29,6 +29,7 @@
 #include "mime/mg_walk.h"
 #include "mugaika.h"
 #include "quarantine/mg_quarantine.h"
+#include "scan/mg_scan.h"
 #include "text/mg_notice.h"
 #include "util/mg_util.h"
 
@@ -36,11 +37,16 @@ struct mugaika_engine {
 	struct mg_policy *policy;
 	char *tmpl_notice; /* parts removed, text delivered */
 	char *tmpl_held;   /* the whole message held */
+	char *tmpl_virus;  /* held because of malware */
 	struct mg_qstore *store;
+	struct mg_scan_engine *scan;
 };
 
 struct mugaika_result {
 	enum mugaika_disposition disposition;
+	enum mugaika_action action;
+	const char *smtp_code, *smtp_dsn;
+	char *smtp_text;
 	char *quarantine_id;
 	char *report;
 	char *summary;
@@ -104,6 +110,16 @@ mugaika_engine_new(const char *config_path, GError **err)
 	    e->policy->templates_dir, "held", e->policy->language, err);
 	if (e->tmpl_held == NULL)
 		goto fail;
+	e->tmpl_virus = mg_notice_load(e->policy->templates_dir, "virus",
+	    e->policy->language, err);
+	if (e->tmpl_virus == NULL)
+		goto fail;
+	/* Load the converters now: a sandboxed worker may not be able to
+	 * open glibc's gconv modules later. */
+	mg_charset_preload();
+	e->scan = mg_scan_engine_new(e->policy, err);
+	if (e->scan == NULL)
+		goto fail;
 	e->store = mg_qstore_open(e->policy->quarantine_dir, err);
 	if (e->store == NULL)
 		goto fail;
@@ -121,6 +137,9 @@ mugaika_engine_free(mugaika_engine *e)
 	mg_policy_free(e->policy);
 	g_free(e->tmpl_notice);
 	g_free(e->tmpl_held);
+	g_free(e->tmpl_virus);
+	if (e->scan != NULL)
+		mg_scan_engine_free(e->scan);
 	if (e->store != NULL)
 		mg_qstore_close(e->store);
 	g_free(e);
@@ -138,6 +157,7 @@ mugaika_result_free(mugaika_result *r)
 	if (r == NULL)
 		return;
 	g_free(r->quarantine_id);
+	g_free(r->smtp_text);
 	g_free(r->report);
 	g_free(r->summary);
 	if (r->edits != NULL)
@@ -169,6 +189,34 @@ enum mugaika_disposition
 mugaika_result_disposition(const mugaika_result *r)
 {
 	return r->disposition;
+}
+
+enum mugaika_action
+mugaika_result_action(const mugaika_result *r)
+{
+	return r->action;
+}
+
+void
+mugaika_result_smtp_reply(const mugaika_result *r, const char **code_r,
+    const char **dsn_r, const char **text_r)
+{
+	*code_r = r->smtp_code != NULL ? r->smtp_code : "451";
+	*dsn_r = r->smtp_dsn != NULL ? r->smtp_dsn : "4.7.1";
+	*text_r = r->smtp_text != NULL ? r->smtp_text : "try again later";
+}
+
+void
+mugaika_engine_status(const mugaika_engine *e, struct mugaika_status *st)
+{
+	const struct mg_scan_db_info *db = mg_scan_engine_info(e->scan);
+
+	st->database = db->path;
+	st->signatures = db->signatures;
+	st->version = db->version;
+	st->build_time = db->build_time;
+	st->age = mg_scan_engine_age(e->scan, g_get_real_time() / G_USEC_PER_SEC);
+	st->stale = st->age > e->policy->max_database_age;
 }
 
 const char *
@@ -417,8 +465,6 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 {
 	GPtrArray *edits =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)hdr_edit_free);
-	g_autoptr(GHashTable) seen =
-	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	guint i;
 	gboolean subject_done = FALSE;
 
@@ -608,6 +654,29 @@ store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 	return rc;
 }
 
+/*
+ * Scan bytes that are not a MIME part of their own (the raw message, the
+ * text to deliver); recorded as a part only when something was found.
+ */
+static void
+scan_extra(struct mg_walk *w, const char *path, const char *type,
+    const void *data, gsize len)
+{
+	struct mg_part *p = g_new0(struct mg_part, 1);
+
+	p->path = g_strdup(path);
+	p->declared_type = g_strdup(type);
+	p->action = MG_ACTION_KEPT;
+	mg_inspect_scan_only(w, p, data, len, NULL);
+	if (p->reason == MG_REASON_NONE) {
+		mg_part_free(p);
+		return;
+	}
+	p->size = len;
+	p->sha256 = mg_sha256_hex(data, len);
+	g_ptr_array_add(w->parts, p);
+}
+
 static char *
 make_report(const mugaika_result *r, const struct mg_walk *w, GMimeMessage *msg,
     const struct mugaika_envelope *env, guint64 size)
@@ -673,10 +742,19 @@ mugaika_sanitize_fd(
 		    "message is not a regular file");
 		return NULL;
 	}
+	/* Policy requires current signatures (max_database_age). */
+	if (mg_scan_engine_age(e->scan, g_get_real_time() / G_USEC_PER_SEC) >
+		pol->max_database_age &&
+	    pol->stale_database_action == MG_STALE_TEMPFAIL) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED,
+		    "malware signatures are older than [scan] "
+		    "max_database_age (stale_database_action = tempfail)");
+		return NULL;
+	}
 	r = g_new0(mugaika_result, 1);
 	r->headers =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)orig_header_free);
-	mg_walk_init(&w, pol);
+	mg_walk_init(&w, pol, e->scan);
 
 	/* 1. The size limit, before any byte is parsed. */
 	if ((guint64)st.st_size > pol->limits.max_message_size) {
@@ -686,6 +764,10 @@ mugaika_sanitize_fd(
 
 		mg_walk_add_reason(&w, MG_REASON_MESSAGE_TOO_LARGE);
 		r->disposition = MUGAIKA_REJECTED;
+		r->action = MUGAIKA_REJECT;
+		r->smtp_code = "552";
+		r->smtp_dsn = "5.3.4";
+		r->smtp_text = g_strdup("message size exceeds the limit");
 		r->edits = g_ptr_array_new_with_free_func(
 		    (GDestroyNotify)hdr_edit_free);
 		r->report = mg_report_json(&info, &w);
@@ -758,6 +840,12 @@ mugaika_sanitize_fd(
 		if (pw.critical)
 			mg_walk_add_reason(&w, MG_REASON_MALFORMED_MIME);
 	}
+	/* The raw message once (libclamav parses mail itself), and the
+	 * text we would deliver, as it will be delivered. */
+	if (map != NULL)
+		scan_extra(&w, "message", "message/rfc822", map,
+		    (gsize)st.st_size);
+	scan_extra(&w, "text", "text/plain", w.text->str, w.text->len);
 
 	/* 4. Keep the original before anything can be delivered. */
 	if (w.structural)
@@ -766,6 +854,17 @@ mugaika_sanitize_fd(
 		r->disposition = MUGAIKA_SANITIZED;
 	else
 		r->disposition = MUGAIKA_CLEAN;
+	r->action = MUGAIKA_DELIVER;
+	if (mg_walk_has_reason(&w, MG_REASON_VIRUS)) {
+		if (pol->on_virus == MG_ON_VIRUS_DISCARD) {
+			r->action = MUGAIKA_DISCARD;
+		} else if (pol->on_virus == MG_ON_VIRUS_REJECT) {
+			r->disposition = MUGAIKA_REJECTED;
+			r->action = MUGAIKA_REJECT;
+			r->smtp_code = "554";
+			r->smtp_dsn = "5.7.1";
+		}
+	}
 	store = r->disposition != MUGAIKA_CLEAN;
 	if (store)
 		r->quarantine_id = mg_qstore_new_id();
@@ -774,6 +873,10 @@ mugaika_sanitize_fd(
 		g_prefix_error(err, "quarantine: ");
 		goto fail;
 	}
+	if (r->action == MUGAIKA_REJECT && r->smtp_text == NULL)
+		r->smtp_text = g_strdup_printf(
+		    "message rejected: malware detected (quarantine id %s)",
+		    r->quarantine_id);
 
 	/* 5. Notice, body, header edits, report. */
 	{
@@ -781,16 +884,21 @@ mugaika_sanitize_fd(
 		    .quarantine_id = r->quarantine_id,
 		    .hostname = pol->hostname,
 		    .parts = w.parts,
-		    .reasons = w.reasons};
+		    .reasons = w.reasons,
+		    .threats = w.threats,
+		    .sender = env != NULL ? env->sender : NULL};
 		g_autofree char *notice = NULL;
 		GString *text = g_string_new(NULL);
 		g_autofree char *xm = NULL;
 
-		if (r->disposition == MUGAIKA_QUARANTINED)
+		if (w.threats->len > 0)
+			notice = mg_notice_render(e->tmpl_virus, &nd);
+		else if (r->disposition == MUGAIKA_QUARANTINED)
 			notice = mg_notice_render(e->tmpl_held, &nd);
 		else if (r->disposition == MUGAIKA_SANITIZED)
 			notice = mg_notice_render(e->tmpl_notice, &nd);
-		if (r->disposition == MUGAIKA_QUARANTINED) {
+		if (r->disposition == MUGAIKA_QUARANTINED ||
+		    r->disposition == MUGAIKA_REJECTED) {
 			g_string_append(text, notice);
 		} else if (notice != NULL &&
 		           pol->notice_position == MG_NOTICE_BOTTOM) {

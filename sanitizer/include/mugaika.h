@@ -31,6 +31,14 @@ enum mugaika_disposition {
 	MUGAIKA_REJECTED,    /* refused by policy; nothing delivered */
 };
 
+/* What the caller does with the message. */
+enum mugaika_action {
+	MUGAIKA_DELIVER, /* write/deliver the result (text or notice) */
+	MUGAIKA_DISCARD, /* accept and deliver nothing ([policy] on_virus) */
+	MUGAIKA_REJECT,	 /* refuse: SMTP 5xx, CLI exit 2 */
+	MUGAIKA_TEMPFAIL, /* policy asks to retry later (stale signatures) */
+};
+
 /* The SMTP envelope, when known (all fields may be NULL). */
 struct mugaika_envelope {
 	const char *sender;
@@ -52,6 +60,18 @@ struct mugaika_hdr_edit {
 	char *value; /* without the leading space; folded with "\n\t" */
 };
 
+/* What `mugaika status` shows about the signature database. */
+struct mugaika_status {
+	const char *database;
+	guint signatures;
+	guint version;	   /* official database version, 0 when none */
+	gint64 build_time; /* official build time, 0 when none */
+	gint64 age;	   /* seconds */
+	gboolean stale;	   /* older than [scan] max_database_age */
+};
+void mugaika_engine_status(const mugaika_engine *e,
+    struct mugaika_status *st);
+
 /* Once per process, before anything else (initialises GMime). */
 void mugaika_init(void);
 
@@ -71,6 +91,11 @@ mugaika_result *mugaika_sanitize_fd(mugaika_engine *e, int fd,
 void mugaika_result_free(mugaika_result *r);
 
 enum mugaika_disposition mugaika_result_disposition(const mugaika_result *r);
+enum mugaika_action mugaika_result_action(const mugaika_result *r);
+/* For MUGAIKA_REJECT and MUGAIKA_TEMPFAIL: the SMTP reply ("554",
+ * "5.7.1", and a one-line text, printable ASCII). */
+void mugaika_result_smtp_reply(const mugaika_result *r, const char **code_r,
+    const char **dsn_r, const char **text_r);
 const char *mugaika_disposition_name(enum mugaika_disposition d);
 /* NULL when nothing was stored. */
 const char *mugaika_result_quarantine_id(const mugaika_result *r);

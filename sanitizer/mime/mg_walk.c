@@ -61,6 +61,7 @@ mg_part_free(struct mg_part *p)
 	g_free(p->sha256);
 	g_free(p->threat);
 	g_free(p->note);
+	g_free(p->container);
 	g_free(p);
 }
 
@@ -81,10 +82,13 @@ mg_action_name(enum mg_action a)
 }
 
 void
-mg_walk_init(struct mg_walk *w, const struct mg_policy *policy)
+mg_walk_init(struct mg_walk *w, const struct mg_policy *policy,
+    struct mg_scan_engine *scan)
 {
 	memset(w, 0, sizeof(*w));
 	w->policy = policy;
+	w->scan = scan;
+	w->threats = g_ptr_array_new_with_free_func(g_free);
 	w->text = g_string_new(NULL);
 	w->parts = g_ptr_array_new_with_free_func((GDestroyNotify)mg_part_free);
 	w->reasons = g_array_new(FALSE, FALSE, sizeof(enum mg_reason));
@@ -99,6 +103,10 @@ mg_walk_clear(struct mg_walk *w)
 		g_ptr_array_unref(w->parts);
 	if (w->reasons != NULL)
 		g_array_unref(w->reasons);
+	if (w->threats != NULL)
+		g_ptr_array_unref(w->threats);
+	if (w->tnef_body != NULL)
+		g_bytes_unref(w->tnef_body);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -221,22 +229,31 @@ decode_content(GMimePart *part)
 	return b;
 }
 
-static struct mg_part *
-add_part(struct mg_walk *w, const char *path, GMimeObject *o,
-    enum mg_action action, enum mg_reason reason)
+struct mg_part *
+mg_walk_add_part(struct mg_walk *w, const char *path, enum mg_action action,
+    enum mg_reason reason)
 {
 	struct mg_part *p = g_new0(struct mg_part, 1);
 
 	p->path = g_strdup(path);
+	p->action = action;
+	p->reason = reason;
+	g_ptr_array_add(w->parts, p);
+	return p;
+}
+
+static struct mg_part *
+add_part(struct mg_walk *w, const char *path, GMimeObject *o,
+    enum mg_action action, enum mg_reason reason)
+{
+	struct mg_part *p = mg_walk_add_part(w, path, action, reason);
+
 	if (o != NULL) {
 		p->filename =
 		    mg_header_filename(raw_header(o, "Content-Disposition"),
 		        raw_header(o, "Content-Type"));
 		p->declared_type = declared_type(o);
 	}
-	p->action = action;
-	p->reason = reason;
-	g_ptr_array_add(w->parts, p);
 	return p;
 }
 
@@ -496,11 +513,12 @@ walk_text_plain(struct mg_walk *w, const struct state *st, GMimeObject *o,
 		ep->declared_type = g_strdup(e->kind == MG_EMBEDDED_BINHEX
 		                                 ? "application/mac-binhex40"
 		                                 : "application/x-uuencode");
-		describe_bytes(ep, e->data, TRUE);
+		describe_bytes(ep, e->data, FALSE);
 		if (e->damaged)
 			ep->note = g_strdup("damaged");
 		if (!charge_decoded(w, ep))
 			return;
+		mg_inspect_part(w, ep, e->data, 0);
 	}
 	if (truncated) {
 		/* Blocks beyond the limit stay in the text unrecognised;
@@ -552,25 +570,31 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 	 * the single part of a message is always its body. */
 	body = (is_plain || is_html) && !related_resource &&
 	       (top || (!is_attachment_disposition(o) && p->filename == NULL));
-	describe_bytes(p, b, !body);
-	if (!charge_decoded(w, p) || !body) {
-		if (body)
-			return;
-		if (p->detected_type == NULL)
-			p->detected_type = mg_detect_type(
-			    g_bytes_get_data(b, NULL), g_bytes_get_size(b));
-		if (st->skipping && (is_plain || is_html)) {
-			p->action = MG_ACTION_SKIPPED;
-			p->reason = MG_REASON_ALTERNATIVE;
-		} else if (p->reason == MG_REASON_ATTACHMENT) {
-			if (related_resource &&
-			    g_str_has_prefix(p->declared_type, "image/"))
-				p->reason = MG_REASON_INLINE_IMAGE;
-			else if (st->quote > 0)
-				p->reason = MG_REASON_EMBEDDED_MESSAGE;
-		}
+	describe_bytes(p, b, FALSE);
+	if (!charge_decoded(w, p)) {
+		/* Over a size limit: not decoded further, not scanned; the
+		 * raw message scan still covers it. */
+		p->detected_type = mg_detect_type(g_bytes_get_data(b, NULL),
+		    g_bytes_get_size(b));
 		return;
 	}
+	if (!body && !(st->skipping && (is_plain || is_html))) {
+		if (related_resource &&
+		    g_str_has_prefix(p->declared_type, "image/"))
+			p->reason = MG_REASON_INLINE_IMAGE;
+		else if (st->quote > 0)
+			p->reason = MG_REASON_EMBEDDED_MESSAGE;
+		mg_inspect_part(w, p, b, 0);
+		return;
+	}
+	/* Text that is (or could have been) delivered: scanned as it is;
+	 * libclamav normalises HTML itself. */
+	p->detected_type = mg_detect_type(g_bytes_get_data(b, NULL),
+	    g_bytes_get_size(b));
+	mg_inspect_scan_only(w, p, g_bytes_get_data(b, NULL),
+	    g_bytes_get_size(b), p->filename);
+	if (p->reason != MG_REASON_ATTACHMENT)
+		return; /* a threat: the message is held */
 	if (st->skipping) {
 		p->action = MG_ACTION_SKIPPED;
 		p->reason = MG_REASON_ALTERNATIVE;

@@ -33,16 +33,20 @@ struct mg_part {
 	char *sha256;        /* of the decoded bytes, may be NULL */
 	enum mg_action action;
 	enum mg_reason reason;
-	char *threat; /* NULL until scanning exists */
-	char *note;   /* e.g. "damaged block", may be NULL */
+	char *threat;	 /* malware name, or NULL */
+	char *note;	 /* e.g. "damaged", "symlink", may be NULL */
+	char *container; /* archive a member came from (display), or NULL */
 };
 
 void mg_part_free(struct mg_part *p);
 const char *mg_action_name(enum mg_action a);
 
+struct mg_scan_engine;
+
 struct mg_walk {
 	/* in */
 	const struct mg_policy *policy;
+	struct mg_scan_engine *scan; /* NULL: nothing is scanned (tests) */
 	/* out */
 	GString *text;       /* the delivered text, UTF-8 */
 	GPtrArray *parts;    /* struct mg_part * */
@@ -52,9 +56,14 @@ struct mg_walk {
 	guint n_parts;
 	guint64 decoded;
 	gboolean text_truncated;
+	guint64 archive_bytes; /* uncompressed, all archives (mg_unpack) */
+	guint archive_members;
+	GPtrArray *threats; /* char *, unique malware names */
+	GBytes *tnef_body;  /* text of the first TNEF, for a mail with none */
 };
 
-void mg_walk_init(struct mg_walk *w, const struct mg_policy *policy);
+void mg_walk_init(struct mg_walk *w, const struct mg_policy *policy,
+    struct mg_scan_engine *scan);
 void mg_walk_clear(struct mg_walk *w);
 
 /* Walk the whole message. */
@@ -64,6 +73,24 @@ void mg_walk_message(struct mg_walk *w, GMimeMessage *msg);
 void mg_walk_add_reason(struct mg_walk *w, enum mg_reason r);
 
 gboolean mg_walk_has_reason(const struct mg_walk *w, enum mg_reason r);
+
+/*
+ * Inspect the decoded bytes of a removed part, an embedded block or an
+ * archive member (mg_inspect.c): its true type against its name and the
+ * blocked lists, a malware scan, and for archives and TNEF each member,
+ * recursively, recorded after `p`.  Verdicts become reasons on `p` and on
+ * the message.  `archive_depth` is 0 for MIME parts.
+ */
+void mg_inspect_part(struct mg_walk *w, struct mg_part *p, GBytes *b,
+    guint archive_depth);
+
+/* Scan bytes that are delivered (text); a threat holds the message. */
+void mg_inspect_scan_only(struct mg_walk *w, struct mg_part *p,
+    const void *data, gsize len, const char *name);
+
+/* Add a part record at the end of w->parts. */
+struct mg_part *mg_walk_add_part(struct mg_walk *w, const char *path,
+    enum mg_action action, enum mg_reason reason);
 
 /* TRUE when any part was removed (the original must be kept). */
 gboolean mg_walk_removed_any(const struct mg_walk *w);

@@ -86,6 +86,16 @@ set_errno_error(GError **err, int e, const char *what, const char *path)
 	    what, p, g_strerror(e));
 }
 
+/* MG_AUDIT_ERROR_BROKEN "<what> <path> <rest>", the path escaped. */
+static void
+set_path_error(GError **err, int code, const char *what, const char *path,
+    const char *rest)
+{
+	g_autofree char *p = mg_printable(path, -1, 0);
+
+	g_set_error(err, MG_AUDIT_ERROR, code, "%s%s%s", what, p, rest);
+}
+
 static void
 close_fd(int *fd)
 {
@@ -357,13 +367,10 @@ read_head(const char *head_path, gboolean *exists, guint64 *seq_r,
 		goto bad;
 	g_strlcpy(hash_r, json_node_get_string(n), HASH_HEX_LEN + 1);
 	return TRUE;
-bad : {
-	g_autofree char *pp = mg_printable(head_path, -1, 0);
-
-	g_set_error(err, MG_AUDIT_ERROR, MG_AUDIT_ERROR_BROKEN,
-	    "head file %s is not a valid head file", pp);
+bad:
+	set_path_error(err, MG_AUDIT_ERROR_BROKEN, "head file ", head_path,
+	    " is not valid");
 	return FALSE;
-}
 }
 
 /* Replace PATH.head atomically: temp file, fsync, rename, fsync dir. */
@@ -469,8 +476,12 @@ read_tail(int fd, off_t size, guint n, gsize cap, const char *path,
 		if (found == n || whole)
 			break;
 	more:
-		if (window >= cap)
+		/* For one line the cap is two lines' limit, so reaching it
+		 * means a line too long; for more, too many bytes. */
+		if (window >= cap && n == 1)
 			goto too_long;
+		if (window >= cap)
+			goto too_far;
 		window = MIN(MIN(window * 2, cap), (gsize)size);
 	}
 	/* Collect them, oldest first: walk forwards from the earliest. */
@@ -497,14 +508,16 @@ read_tail(int fd, off_t size, guint n, gsize cap, const char *path,
 			g_ptr_array_add(lines, rev->pdata[i - 1]);
 	}
 	return TRUE;
-too_long : {
-	g_autofree char *p = mg_printable(path, -1, 0);
-
-	g_set_error(err, MG_AUDIT_ERROR, MG_AUDIT_ERROR_BROKEN,
-	    "%s: the last lines are longer than %d bytes", p,
-	    MG_AUDIT_MAX_LINE);
+too_long:
+	set_path_error(err, MG_AUDIT_ERROR_BROKEN, "", path,
+	    ": a line at the end is longer than the limit (1 MiB)");
 	return FALSE;
-}
+too_far:
+	g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+	    "the last %u lines are more than %" G_GSIZE_FORMAT " bytes: "
+	    "ask for fewer",
+	    n, cap);
+	return FALSE;
 }
 
 GPtrArray *
@@ -588,8 +601,11 @@ note_file(struct mg_audit *a, const struct stat *st)
 	a->mtime = st->st_mtim;
 }
 
-static G_GNUC_PRINTF(3, 4) void refuse(
-    struct mg_audit *a, GError **err, const char *fmt, ...)
+static void refuse(struct mg_audit *a, GError **err, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+static void
+refuse(struct mg_audit *a, GError **err, const char *fmt, ...)
 {
 	g_autofree char *what = NULL, *p = mg_printable(a->path, -1, 0);
 	va_list ap;
@@ -1052,8 +1068,12 @@ struct chain {
 	guint64 line_no;  /* of the last record in its file */
 };
 
-static G_GNUC_PRINTF(5, 6) void broken(GError **err, gboolean multi,
-    const char *path, guint64 line_no, const char *fmt, ...)
+static void broken(GError **err, gboolean multi, const char *path,
+    guint64 line_no, const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+static void
+broken(GError **err, gboolean multi, const char *path, guint64 line_no,
+    const char *fmt, ...)
 {
 	g_autofree char *what = NULL;
 	va_list ap;

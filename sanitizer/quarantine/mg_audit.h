@@ -6,10 +6,12 @@
  * Files, all mode 0600 in the directory of the log (which must exist):
  *   PATH        the log: lines of compact JSON, each ending in "\n"
  *   PATH.head   {"seq":S,"sha256":"…"}: seq and SHA-256 of the last line,
- *               replaced atomically (temp file, fsync, rename) after every
- *               append
+ *               replaced atomically (temp file, fsync, rename, fsync of
+ *               the directory) after every append
  *   PATH.head.tmp  the head being written (left only by a crash)
  *   PATH.lock   flock(2) target, never renamed (see "Locking")
+ * None of these is opened through a symbolic link (O_NOFOLLOW): point
+ * [log] audit_file at the real file.
  *
  * Each record is the caller's JSON object with three members put first:
  *   "seq"   1, 2, 3, … without gaps, across rotated files too
@@ -34,17 +36,19 @@
  * looks like a fresh start; deleting the first lines of the only file
  * looks like a rotated file (verify reports that the first record
  * continues an earlier file, so staff can ask for that file).  To make
- * the log evidence against a local administrator, ship each line off the
- * host as it is written (for example rsyslog's imfile module forwarding
- * to a log host) and/or anchor the head periodically somewhere this host cannot
- * rewrite (print it, mail it to a write-once archive, or timestamp it
- * with an RFC 3161 TSA): a later verify that passes while an anchored
- * head (seq, sha256) is no longer found in the log shows a rewrite.
+ * the log evidence against a local administrator, ship each line off
+ * the host as it is written (for example rsyslog's imfile module
+ * forwarding to a log host) and/or anchor the head periodically
+ * somewhere this host cannot rewrite (print it, mail it to a write-once
+ * archive, or timestamp it with an RFC 3161 TSA): a later verify that
+ * passes while an anchored head (seq, sha256) is no longer found in the
+ * log shows a rewrite.
  *
- * Rotation.  logrotate may rename PATH away (do not use copytruncate,
- * and use delaycompress, since a process may still append to the renamed
- * file for one record); the next append notices that PATH is a new file
- * and, when it is empty, continues the chain from PATH.head: seq goes
+ * Rotation.  logrotate may rename PATH away (do not use copytruncate:
+ * records written between its copy and its truncation are lost, which
+ * breaks the chain; use delaycompress, since a process may still append
+ * to the renamed file for one record); the next append notices that PATH is a
+ * new file and, when it is empty, continues the chain from PATH.head: seq goes
  * on, prev is the old file's last line hash.  So `verify OLD… NEW`,
  * oldest first, checks continuity across files; only the newest is
  * compared with the head file.  Rotate only PATH, not PATH.head or
@@ -60,7 +64,9 @@
  * would both take the chain's next seq.  flock(2) locks belong to the
  * open file description, which fork() shares, so a handle used in a
  * child that did not open it reopens its files first (it notices the
- * pid change).
+ * pid change).  verify takes a shared lock on PATH.lock just long
+ * enough to note the files' sizes and read the head, then checks the log
+ * up to those sizes, so it can run while the gateway writes.
  *
  * Crashes.  A record is one write(2) on an O_APPEND descriptor, fsync'd
  * when `sync`; a short write (ENOSPC, RLIMIT_FSIZE) is cut off again with
@@ -72,7 +78,9 @@
  * head rewritten at the next append); any other disagreement is refused
  * with MG_AUDIT_ERROR_BROKEN, since writing on would bury the evidence.
  * To resume after such an error, verify, keep the files as evidence, and
- * move the log and its head aside.
+ * move the log and its head aside (the next record starts a new chain
+ * at seq 1).  Opened without `sync`, nothing is fsync'd and a crash may
+ * leave files that the next open refuses: for tests and benchmarks.
  *
  * Untrusted input: the caller's record holds text from mail (subjects,
  * addresses, file names); strings that are not UTF-8 are repaired

@@ -240,8 +240,8 @@ set_limits(struct mg_scan_engine *e, const struct mg_policy *p, GError **err)
  * into an alert.  Not set: CL_SCAN_GENERAL_ALLMATCHES (one name is enough
  * for a verdict, and it makes libclamav go on after the first hit),
  * CL_SCAN_MAIL_PARTIAL_MESSAGE (it stores message/partial fragments on disk
- * to join them across scans; the MIME walk refuses message/partial
- * itself), CL_SCAN_HEURISTIC_BROKEN and the data-loss-prevention ones.
+ * to join them across scans; a message/partial is the MIME walk's to
+ * refuse), CL_SCAN_HEURISTIC_BROKEN and the data-loss-prevention ones.
  */
 static void
 set_options(struct cl_scan_options *o, const struct mg_policy *p)

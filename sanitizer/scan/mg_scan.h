@@ -5,9 +5,9 @@
  * A scan never answers "clean" for something libclamav did not look at in
  * full: a limit that was hit, an encrypted container and a libclamav error
  * each have their own result, and the caller treats all three as "not
- * proven clean".  What libclamav 1.4.6 itself lets through (see
- * corpus/signatures/README.md and the report of this module) is the
- * caller's to catch before the bytes get here.
+ * proven clean".  What libclamav 1.4.6 itself lets through (listed in
+ * mg_scan.c and corpus/signatures/README.md) is the caller's to catch
+ * before the bytes get here.
  */
 #ifndef MG_SCAN_H
 #define MG_SCAN_H

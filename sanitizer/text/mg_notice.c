@@ -69,10 +69,10 @@ value_of(const char *name, const struct mg_notice_data *d,
 			        : (en ? "(no name)" : "（名前なし）"));
 		if (strcmp(name, "declared_type") == 0)
 			return g_strdup(
-			    p->declared_type ? p->declared_type : "");
+			    p->declared_type ? p->declared_type : "-");
 		if (strcmp(name, "detected_type") == 0)
 			return g_strdup(
-			    p->detected_type ? p->detected_type : "");
+			    p->detected_type ? p->detected_type : "-");
 		if (strcmp(name, "size") == 0)
 			return format_size(p->size);
 		if (strcmp(name, "sha256") == 0)
@@ -83,11 +83,28 @@ value_of(const char *name, const struct mg_notice_data *d,
 			return g_strdup(p->path ? p->path : "");
 		if (strcmp(name, "note") == 0)
 			return g_strdup(p->note ? p->note : "");
+		if (strcmp(name, "threat") == 0)
+			return g_strdup(p->threat ? p->threat : "");
+		if (strcmp(name, "container") == 0)
+			return g_strdup(p->container ? p->container : "");
 	}
 	if (strcmp(name, "quarantine_id") == 0)
 		return g_strdup(d->quarantine_id ? d->quarantine_id : "");
 	if (strcmp(name, "hostname") == 0)
 		return g_strdup(d->hostname ? d->hostname : "");
+	if (strcmp(name, "sender") == 0)
+		return g_strdup(d->sender != NULL ? d->sender : "");
+	if (strcmp(name, "threats") == 0) {
+		GString *s = g_string_new(NULL);
+		guint i;
+
+		for (i = 0; d->threats != NULL && i < d->threats->len; i++) {
+			if (i > 0)
+				g_string_append(s, ", ");
+			g_string_append(s, g_ptr_array_index(d->threats, i));
+		}
+		return g_string_free(s, FALSE);
+	}
 	if (strcmp(name, "count") == 0)
 		return count > 0 ? g_strdup_printf("%u", count) : g_strdup("");
 	if (strcmp(name, "reasons") == 0) {

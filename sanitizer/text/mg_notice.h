@@ -6,7 +6,7 @@
  *   {{name}}              a value, escaped with mg_printable()
  *   {{#parts}}…{{/parts}} repeated for each removed part
  *   {{#name}}…{{/name}}   shown only when the value `name` is not empty
- * Global values: quarantine_id, hostname, count, reasons.
+ * Global values: quarantine_id, hostname, count, reasons, threats, sender.
  * Per part: n, filename, declared_type, detected_type, size, sha256,
  * reason, path, note.
  * Every value is untrusted text from the message, so each one is escaped:
@@ -25,6 +25,8 @@ struct mg_notice_data {
 	const char *hostname;
 	const GPtrArray *parts; /* struct mg_part *; only removed ones shown */
 	const GArray *reasons;  /* enum mg_reason */
+	const GPtrArray *threats; /* char *: malware names, may be NULL */
+	const char *sender;	  /* envelope sender, may be NULL */
 };
 
 /* Read `dir`/<kind>.<lang>.txt; NULL and *err when missing. */

@@ -63,12 +63,6 @@ struct tnef {
 	guint codepage;
 };
 
-struct tnef_limits {
-	guint members;
-	guint64 total;
-	guint64 member;
-};
-
 G_LOCK_DEFINE_STATIC(quiet);
 
 static guint32
@@ -338,6 +332,22 @@ str_len(const guchar *p, gsize n)
 	return nul != NULL ? (gsize)(nul - p) : n;
 }
 
+/* The iconv name of a Windows code page: "CP<n>" for most, the others
+ * a Japanese sender may declare by their names. */
+static char *
+charset_name(guint codepage)
+{
+	if (codepage == 0)
+		return g_strdup("CP932");
+	if (codepage == 20932 || codepage == 51932)
+		return g_strdup("EUC-JP");
+	if (codepage >= 50220 && codepage <= 50222)
+		return g_strdup("ISO-2022-JP");
+	if (codepage >= 28591 && codepage <= 28599)
+		return g_strdup_printf("ISO-8859-%u", codepage - 28590);
+	return g_strdup_printf("CP%u", codepage);
+}
+
 /*
  * An 8-bit name in the sender's code page (attOemCodepage), as UTF-8.
  * Without a code page, UTF-8 is tried, then CP932, the code page of the
@@ -353,8 +363,7 @@ decode_8bit(const guchar *p, gsize n, guint codepage)
 	if (codepage == 65001 ||
 	    (codepage == 0 && g_utf8_validate_len((const char *)p, n, NULL)))
 		return mg_unpack_escape_name((const char *)p, (gssize)n);
-	cs = codepage != 0 ? g_strdup_printf("CP%u", codepage)
-	                   : g_strdup("CP932");
+	cs = charset_name(codepage);
 	out = g_convert(
 	    (const char *)p, (gssize)n, "UTF-8", cs, NULL, NULL, NULL);
 	g_free(cs);
@@ -379,7 +388,7 @@ prop_string(variableLength *v, ULONG type, guint codepage)
 }
 
 struct report {
-	const struct tnef_limits *l;
+	const struct mg_unpack_limits *l;
 	struct mg_unpack_budget *budget;
 	mg_member_fn fn;
 	void *ctx;
@@ -525,22 +534,14 @@ mg_unpack_tnef(const void *data, gsize len, const struct mg_limits *lim,
     struct mg_unpack_budget *budget, mg_member_fn fn, void *ctx,
     GBytes **body_r)
 {
-	struct tnef_limits l;
+	struct mg_unpack_limits l;
 	struct tnef t;
 	struct report r;
 	guint i;
 
 	if (body_r != NULL)
 		*body_r = NULL;
-	l.members = lim != NULL && lim->max_archive_members != 0
-	                ? lim->max_archive_members
-	                : MG_DEF_MAX_ARCHIVE_MEMBERS;
-	l.total = lim != NULL && lim->max_archive_total != 0
-	              ? lim->max_archive_total
-	              : MG_DEF_MAX_ARCHIVE_TOTAL;
-	l.member = lim != NULL && lim->max_member_size != 0
-	               ? lim->max_member_size
-	               : MG_DEF_MAX_MEMBER_SIZE;
+	mg_unpack_limits_get(lim, &l);
 
 	memset(&t, 0, sizeof(t));
 	t.attach = g_array_new(FALSE, TRUE, sizeof(struct attach));

@@ -37,15 +37,8 @@
 /* A gzip header's file name longer than this is ignored. */
 #define MAX_GZIP_NAME 1024
 
-struct limits {
-	guint members;
-	guint64 total;
-	guint64 member;
-	guint64 ratio;
-};
-
 struct unpack {
-	struct limits l;
+	struct mg_unpack_limits l;
 	struct mg_unpack_budget *budget;
 	mg_member_fn fn;
 	void *ctx;
@@ -128,21 +121,25 @@ static const char charset_options[] = "zip:hdrcharset=CP932,"
                                       "cab:hdrcharset=CP932,"
                                       "rar:hdrcharset=CP932";
 
-static void
-get_limits(const struct mg_limits *lim, struct limits *l)
+void
+mg_unpack_limits_get(const struct mg_limits *lim, struct mg_unpack_limits *l)
 {
-	l->members = lim != NULL && lim->max_archive_members != 0
-	                 ? lim->max_archive_members
-	                 : MG_DEF_MAX_ARCHIVE_MEMBERS;
-	l->total = lim != NULL && lim->max_archive_total != 0
-	               ? lim->max_archive_total
-	               : MG_DEF_MAX_ARCHIVE_TOTAL;
-	l->member = lim != NULL && lim->max_member_size != 0
-	                ? lim->max_member_size
-	                : MG_DEF_MAX_MEMBER_SIZE;
-	l->ratio = lim != NULL && lim->max_archive_ratio != 0
-	               ? lim->max_archive_ratio
-	               : MG_DEF_MAX_ARCHIVE_RATIO;
+	static const struct mg_limits none;
+
+	if (lim == NULL)
+		lim = &none;
+	l->members = lim->max_archive_members;
+	if (l->members == 0)
+		l->members = MG_DEF_MAX_ARCHIVE_MEMBERS;
+	l->total = lim->max_archive_total;
+	if (l->total == 0)
+		l->total = MG_DEF_MAX_ARCHIVE_TOTAL;
+	l->member = lim->max_member_size;
+	if (l->member == 0)
+		l->member = MG_DEF_MAX_MEMBER_SIZE;
+	l->ratio = lim->max_archive_ratio;
+	if (l->ratio == 0)
+		l->ratio = MG_DEF_MAX_ARCHIVE_RATIO;
 }
 
 /*
@@ -670,7 +667,7 @@ mg_unpack(const void *data, gsize len, const struct mg_limits *lim,
 	locale_t old;
 
 	memset(&u, 0, sizeof(u));
-	get_limits(lim, &u.l);
+	mg_unpack_limits_get(lim, &u.l);
 	u.budget = budget;
 	u.fn = fn;
 	u.ctx = ctx;

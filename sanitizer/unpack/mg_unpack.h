@@ -122,6 +122,17 @@ guint mg_unpack_tnef(const void *data, gsize len, const struct mg_limits *lim,
     struct mg_unpack_budget *budget, mg_member_fn fn, void *ctx,
     GBytes **body_r);
 
+/* Shared by mg_unpack.c and mg_tnef.c: the archive limits of `lim` (may
+ * be NULL), each zero field replaced by its default. */
+struct mg_unpack_limits {
+	guint members;
+	guint64 total;
+	guint64 member;
+	guint ratio;
+};
+void
+mg_unpack_limits_get(const struct mg_limits *lim, struct mg_unpack_limits *l);
+
 /*
  * Shared by mg_unpack.c and mg_tnef.c: TRUE when a member name could
  * escape a directory or hide its nature if it were ever used as a path

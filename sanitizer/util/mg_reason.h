@@ -33,6 +33,22 @@ enum mg_reason {
 	MG_REASON_TEXT_TOO_LARGE,    /* output text truncated */
 	MG_REASON_MESSAGE_TOO_LARGE, /* raw message over the limit */
 	MG_REASON_UNDECODABLE,       /* bad transfer encoding / charset */
+	MG_REASON_VIRUS,	     /* a signature matched */
+	MG_REASON_SCAN_LIMIT,	     /* libclamav could not scan it all */
+	MG_REASON_SCAN_ERROR,	     /* libclamav failed on it */
+	MG_REASON_ENCRYPTED,	     /* encrypted archive or document */
+	MG_REASON_ARCHIVE_MEMBER,    /* a file inside a removed archive */
+	MG_REASON_ARCHIVE_BOMB,	     /* expansion ratio or total size */
+	MG_REASON_ARCHIVE_TOO_DEEP,  /* archives nested too deep */
+	MG_REASON_TOO_MANY_MEMBERS,  /* archive member count */
+	MG_REASON_MEMBER_TOO_LARGE,  /* one member over the limit */
+	MG_REASON_DAMAGED_ARCHIVE,   /* archive could not be read whole */
+	MG_REASON_UNSAFE_MEMBER_NAME, /* "..", absolute path, link, device */
+	MG_REASON_BLOCKED_TYPE,	     /* executable, script, LNK, ISO … */
+	MG_REASON_TYPE_MISMATCH,     /* content is not what the name says */
+	MG_REASON_DOUBLE_EXTENSION,  /* "report.pdf.exe" */
+	MG_REASON_BIDI_NAME,	     /* a bidi override in the name */
+	MG_REASON_STALE_DATABASE,    /* signatures older than allowed */
 	MG_REASON_COUNT
 };
 
@@ -43,6 +59,10 @@ struct mg_reason_info {
 	const char *ja;      /* notice wording, Japanese */
 	const char *en;      /* notice wording, English */
 	gboolean structural; /* hit on the message: the whole of it is held */
+	/* The SMTP reply when the message is refused for this reason
+	 * (milter), e.g. "554", "5.7.1"; NULL when it never is. */
+	const char *smtp_code;
+	const char *smtp_dsn;
 };
 
 const struct mg_reason_info *mg_reason_info(enum mg_reason r);

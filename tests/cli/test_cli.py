@@ -25,8 +25,9 @@ def check(cond, what):
 def write_conf(d, src, extra=""):
     conf = os.path.join(d, "c.conf")
     with open(conf, "w") as f:
-        f.write("[quarantine]\ndir = %s/q\n[notice]\ntemplates = %s/conf/templates\n%s"
-                % (d, src, extra))
+        f.write("[quarantine]\ndir = %s/q\n[notice]\ntemplates = %s/conf/templates\n"
+                "[scan]\ndatabase = %s/corpus/signatures\n%s"
+                % (d, src, src, extra))
     return conf
 
 
@@ -75,7 +76,8 @@ def main():
         # Quarantine store impossible to create: 75, nothing written.
         noq = os.path.join(d, "noq.conf")
         with open(noq, "w") as f:
-            f.write("[quarantine]\ndir = /dev/null/q\n[notice]\ntemplates = %s/conf/templates\n" % src)
+            f.write("[quarantine]\ndir = /dev/null/q\n[notice]\ntemplates = %s/conf/templates\n"
+                    "[scan]\ndatabase = %s/corpus/signatures\n" % (src, src))
         r = run(cli, ["sanitize", "--config", noq, inp])
         check(r.returncode == 75 and r.stdout == b"", "unusable quarantine: exit 75, nothing written")
 

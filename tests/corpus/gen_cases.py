@@ -1091,7 +1091,8 @@ document.write("x");</script>
              ("データ一式.zip", "application/x-zip-compressed", zdata),
              ("報告書.docx", "application/vnd.openxmlformats-officedocument."
               "wordprocessingml.document", docx),
-             ("請求書.pdf", "application/pdf", exe)]
+             ("議事録.txt", "application/octet-stream",
+              "第3回 定例会 議事録\n".encode("utf-8"))]
     parts = [entity([("Content-Type", 'text/plain; charset="utf-8"'),
                      ("Content-Transfer-Encoding", "base64")],
                     b64lines("関係資料一式を添付します。\n".encode("utf-8")))]
@@ -1119,12 +1120,12 @@ document.write("x");</script>
     ], multipart("_006_TY3PR01MB1122_", parts))
     case("text", "outlook365_several_attachments",
          "Outlook 365 UTF-8 mail with four attachments: PDF, zip, docx and "
-         "an MZ executable declared application/pdf named 請求書.pdf; all "
-         "removed and listed", crlf(msg), disposition="sanitized",
+         "a text file declared application/octet-stream; all removed and "
+         "listed (an executable disguised as a PDF is corpus/scan/"
+         "exe_named_pdf)", crlf(msg), disposition="sanitized",
          parts=[att(fn, data) for fn, _, data in files],
          body_contains=["関係資料一式を添付します。"] +
-         [fn for fn, _, _ in files],
-         body_not_contains=["TVqQ", "This program cannot"], bless=True)
+         [fn for fn, _, _ in files], bless=True)
 
     # (20a) bidi override in a file name.
     exe = exe_bytes()
@@ -1148,8 +1149,10 @@ document.write("x");</script>
     ]))
     case("text", "bidi_override_filename",
          "an attachment named 請求書<U+202E>xcod.exe (shows as 請求書exe.docx): "
-         "the notice shows the override escaped as \\u{202E}", msg,
-         disposition="sanitized", parts=[att(fname, exe)],
+         "a disguise, so the message is held; the notice shows the override "
+         "escaped as \\u{202E}", msg,
+         disposition="quarantined",
+         parts=[att(fname, exe, reason="bidi_name")],
          body_contains=["請求書\\u{202E}xcod.exe"],
          body_not_contains=["\u202e"], bless=True)
 
@@ -1539,7 +1542,10 @@ document.write("x");</script>
          bless=True)
 
     # (35) S/MIME signed (multipart/signed).
-    sig = rnd_bytes(35, 1500)
+    # A DER SignedData header (SEQUENCE, OID 1.2.840.113549.1.7.2) then
+    # filler: random bytes alone look like anything to libmagic.
+    sig = (b"\x30\x82\x05\xd8\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07"
+           b"\x02\xa0\x82\x05\xc9" + rnd_bytes(35, 1500 - 19))
     text = "各位\n\n電子署名付きでお送りします。\n"
     inner = entity([("Content-Type", "text/plain; charset=iso-2022-jp"),
                     ("Content-Transfer-Encoding", "7bit")], iso2022jp(text))

@@ -46,6 +46,12 @@ REASON_IDS = {
     "too_many_parts", "header_too_large", "part_too_large",
     "decoded_too_large", "text_too_large", "message_too_large",
     "undecodable",
+    # Scanning, true types and archives (issue 3).
+    "virus", "scan_limit", "scan_error", "encrypted", "archive_member",
+    "archive_bomb", "archive_too_deep", "too_many_members",
+    "member_too_large", "damaged_archive", "unsafe_member_name",
+    "blocked_type", "type_mismatch", "double_extension", "bidi_name",
+    "stale_database",
 }
 DISPOSITIONS = {"clean", "sanitized", "quarantined", "rejected"}
 # "skipped" is what the engine (sanitizer/mime/mg_walk.h) records for an
@@ -601,6 +607,10 @@ def render_conf(template, qdir, tdir, overrides=None):
     new one goes at the end of its group, a new group at the end."""
     text = template.replace("@QUARANTINE_DIR@", str(qdir))
     text = text.replace("@TEMPLATES_DIR@", str(tdir))
+    # The test signatures live beside the templates' repository.
+    sigs = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(str(tdir)))),
+                        "corpus", "signatures")
+    text = text.replace("@SIGNATURES_DIR@", sigs)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -33,8 +33,9 @@ init(void)
 	conf = g_build_filename(base, "fuzz.conf", NULL);
 	text = g_strdup_printf("[quarantine]\ndir = %s\n"
 	                       "[notice]\ntemplates = %s/conf/templates\n"
+	                       "[scan]\ndatabase = %s/corpus/signatures\n"
 	                       "[limits]\nmax_message_size = 4M\n",
-	    qdir, src != NULL ? src : ".");
+	    qdir, src != NULL ? src : ".", src != NULL ? src : ".");
 	g_file_set_contents(conf, text, -1, NULL);
 	engine = mugaika_engine_new(conf, &err);
 	if (engine == NULL) {

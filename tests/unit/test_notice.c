@@ -100,7 +100,7 @@ static void
 test_shipped_templates(void)
 {
 	const char *src = g_getenv("MUGAIKA_SOURCE_DIR");
-	static const char *const kinds[] = {"notice", "held", NULL};
+	static const char *const kinds[] = {"notice", "held", "virus", NULL};
 	static const char *const langs[] = {"ja", "en", NULL};
 	g_autofree char *dir = NULL;
 	guint i, j;

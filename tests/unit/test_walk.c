@@ -49,8 +49,9 @@ setup(struct fixture *f, const char *extra)
 	f->conf = g_build_filename(f->dir, "test.conf", NULL);
 	text = g_strdup_printf("[quarantine]\ndir = %s/q\n"
 	                       "[notice]\ntemplates = %s/conf/templates\n"
+	                       "[scan]\ndatabase = %s/corpus/signatures\n"
 	                       "%s",
-	    f->dir, src, extra != NULL ? extra : "");
+	    f->dir, src, src, extra != NULL ? extra : "");
 	g_assert_true(g_file_set_contents(f->conf, text, -1, NULL));
 	f->engine = mugaika_engine_new(f->conf, &err);
 	g_assert_no_error(err);
