@@ -21,6 +21,7 @@ usage(FILE *f)
 	      "  sanitize    sanitize one message (text mode)\n"
 	      "  quarantine  list, show, export, delete or purge kept "
 	      "originals\n"
+	      "  status      show the config and signatures in use\n"
 	      "  audit       verify the audit log's hash chain\n"
 	      "  version     print the version\n"
 	      "\n"
@@ -43,6 +44,8 @@ main(int argc, char **argv)
 		return mg_cli_sanitize(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quarantine") == 0)
 		return mg_cli_quarantine(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return mg_cli_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return mg_cli_audit(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 ||

@@ -120,9 +120,8 @@ has_double_extension(const struct mg_policy *pol, const char *name)
 	g_autofree char *prev = NULL;
 	guint pad = 0;
 
-	if (last == NULL || !in_list((const char *const *)
-					 pol->blocked_extensions,
-				last))
+	if (last == NULL ||
+	    !in_list((const char *const *)pol->blocked_extensions, last))
 		return FALSE;
 	dot = g_strrstr(name, ".");
 	/* Padding before the last dot: spaces, ideographic spaces, "_". */
@@ -224,9 +223,10 @@ check_name_and_type(struct mg_walk *w, struct mg_part *p)
 	const struct mg_policy *pol = w->policy;
 	const char *name = p->filename != NULL ? p->filename : "";
 	g_autofree char *ext = extension_of(name, name + strlen(name));
-	gboolean dangerous = in_list((const char *const *)pol->blocked_types,
-	    p->detected_type);
-	gboolean blocked_ext = ext != NULL &&
+	gboolean dangerous =
+	    in_list((const char *const *)pol->blocked_types, p->detected_type);
+	gboolean blocked_ext =
+	    ext != NULL &&
 	    in_list((const char *const *)pol->blocked_extensions, ext);
 
 	/* libmagic's name for an Office file under a password (CDFV2
@@ -253,9 +253,9 @@ static gboolean
 is_tnef(const struct mg_part *p)
 {
 	return g_strcmp0(p->declared_type, "application/ms-tnef") == 0 ||
-	    g_strcmp0(p->detected_type, "application/vnd.ms-tnef") == 0 ||
-	    (p->filename != NULL &&
-		g_ascii_strcasecmp(p->filename, "winmail.dat") == 0);
+	       g_strcmp0(p->detected_type, "application/vnd.ms-tnef") == 0 ||
+	       (p->filename != NULL &&
+	           g_ascii_strcasecmp(p->filename, "winmail.dat") == 0);
 }
 
 struct members {
@@ -270,10 +270,10 @@ struct members {
 /* Extensions of documents that are zip containers (OOXML, ODF, EPUB):
  * their members are inspected like any archive's, but listed only when
  * something is found, since "xl/workbook.xml" means nothing to a reader. */
-static const char *const document_zip_extensions[] = {"docx", "docm",
-    "dotx", "dotm", "xlsx", "xlsm", "xltx", "xltm", "xlsb", "xlam", "pptx",
-    "pptm", "potx", "potm", "ppsx", "ppsm", "odt", "ods", "odp", "odg",
-    "ott", "ots", "otp", "epub", "hwpx", "vsdx", "xps", "oxps", NULL};
+static const char *const document_zip_extensions[] = {"docx", "docm", "dotx",
+    "dotm", "xlsx", "xlsm", "xltx", "xltm", "xlsb", "xlam", "pptx", "pptm",
+    "potx", "potm", "ppsx", "ppsm", "odt", "ods", "odp", "odg", "ott", "ots",
+    "otp", "epub", "hwpx", "vsdx", "xps", "oxps", NULL};
 
 static gboolean
 is_document_zip(const struct mg_part *p)
@@ -283,12 +283,14 @@ is_document_zip(const struct mg_part *p)
 	const char *t = p->declared_type != NULL ? p->declared_type : "";
 
 	return in_list(document_zip_extensions, ext) ||
-	    g_str_has_prefix(t, "application/vnd.openxmlformats-") ||
-	    g_str_has_prefix(t, "application/vnd.oasis.opendocument.") ||
-	    g_str_has_prefix(p->detected_type != NULL ? p->detected_type : "",
-		"application/vnd.openxmlformats-") ||
-	    g_str_has_prefix(p->detected_type != NULL ? p->detected_type : "",
-		"application/vnd.oasis.opendocument.");
+	       g_str_has_prefix(t, "application/vnd.openxmlformats-") ||
+	       g_str_has_prefix(t, "application/vnd.oasis.opendocument.") ||
+	       g_str_has_prefix(
+	           p->detected_type != NULL ? p->detected_type : "",
+	           "application/vnd.openxmlformats-") ||
+	       g_str_has_prefix(
+	           p->detected_type != NULL ? p->detected_type : "",
+	           "application/vnd.oasis.opendocument.");
 }
 
 static const char *
@@ -333,8 +335,8 @@ on_member(const struct mg_member *m, void *data)
 	if (m->kind == MG_MEMBER_DIR && !m->unsafe_name)
 		return TRUE; /* a directory entry carries no content */
 	path = g_strdup_printf("%s/%u", mc->parent_path, m->index);
-	p = mg_walk_add_part(w, path, MG_ACTION_REMOVED,
-	    MG_REASON_ARCHIVE_MEMBER);
+	p = mg_walk_add_part(
+	    w, path, MG_ACTION_REMOVED, MG_REASON_ARCHIVE_MEMBER);
 	p->filename = g_strdup(m->name);
 	p->declared_type = type_from_name(m->name);
 	p->container = g_strdup(mc->parent_name);
@@ -378,11 +380,10 @@ unpack_verdicts(struct mg_walk *w, struct mg_part *p, guint flags)
 }
 
 static void
-open_container(struct mg_walk *w, struct mg_part *p, GBytes *b,
-    guint archive_depth)
+open_container(
+    struct mg_walk *w, struct mg_part *p, GBytes *b, guint archive_depth)
 {
-	struct mg_unpack_budget budget = {w->archive_bytes,
-	    w->archive_members};
+	struct mg_unpack_budget budget = {w->archive_bytes, w->archive_members};
 	struct members mc = {w, p, p->path,
 	    p->filename != NULL ? p->filename : p->path, archive_depth,
 	    is_document_zip(p)};
@@ -394,7 +395,7 @@ open_container(struct mg_walk *w, struct mg_part *p, GBytes *b,
 	if (!tnef && !in_list(archive_types, p->detected_type) &&
 	    !(mc.quiet && mg_unpack_format(data, len) != NULL) &&
 	    !(g_strcmp0(p->detected_type, "application/octet-stream") == 0 &&
-		mg_unpack_format(data, len) != NULL))
+	        mg_unpack_format(data, len) != NULL))
 		return;
 	if (archive_depth + 1 > w->policy->limits.max_archive_depth) {
 		verdict(w, p, MG_REASON_ARCHIVE_TOO_DEEP);
@@ -410,8 +411,8 @@ open_container(struct mg_walk *w, struct mg_part *p, GBytes *b,
 		else if (body != NULL)
 			g_bytes_unref(body);
 	} else {
-		flags = mg_unpack(data, len, &w->policy->limits, &budget,
-		    on_member, &mc);
+		flags = mg_unpack(
+		    data, len, &w->policy->limits, &budget, on_member, &mc);
 	}
 	w->archive_bytes = budget.total_bytes;
 	w->archive_members = budget.members;
@@ -419,8 +420,8 @@ open_container(struct mg_walk *w, struct mg_part *p, GBytes *b,
 }
 
 void
-mg_inspect_part(struct mg_walk *w, struct mg_part *p, GBytes *b,
-    guint archive_depth)
+mg_inspect_part(
+    struct mg_walk *w, struct mg_part *p, GBytes *b, guint archive_depth)
 {
 	gsize len;
 	const void *data = g_bytes_get_data(b, &len);

@@ -110,8 +110,8 @@ mugaika_engine_new(const char *config_path, GError **err)
 	    e->policy->templates_dir, "held", e->policy->language, err);
 	if (e->tmpl_held == NULL)
 		goto fail;
-	e->tmpl_virus = mg_notice_load(e->policy->templates_dir, "virus",
-	    e->policy->language, err);
+	e->tmpl_virus = mg_notice_load(
+	    e->policy->templates_dir, "virus", e->policy->language, err);
 	if (e->tmpl_virus == NULL)
 		goto fail;
 	/* Load the converters now: a sandboxed worker may not be able to
@@ -215,7 +215,8 @@ mugaika_engine_status(const mugaika_engine *e, struct mugaika_status *st)
 	st->signatures = db->signatures;
 	st->version = db->version;
 	st->build_time = db->build_time;
-	st->age = mg_scan_engine_age(e->scan, g_get_real_time() / G_USEC_PER_SEC);
+	st->age =
+	    mg_scan_engine_age(e->scan, g_get_real_time() / G_USEC_PER_SEC);
 	st->stale = st->age > e->policy->max_database_age;
 }
 
@@ -744,7 +745,7 @@ mugaika_sanitize_fd(
 	}
 	/* Policy requires current signatures (max_database_age). */
 	if (mg_scan_engine_age(e->scan, g_get_real_time() / G_USEC_PER_SEC) >
-		pol->max_database_age &&
+	        pol->max_database_age &&
 	    pol->stale_database_action == MG_STALE_TEMPFAIL) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED,
 		    "malware signatures are older than [scan] "
@@ -843,8 +844,8 @@ mugaika_sanitize_fd(
 	/* The raw message once (libclamav parses mail itself), and the
 	 * text we would deliver, as it will be delivered. */
 	if (map != NULL)
-		scan_extra(&w, "message", "message/rfc822", map,
-		    (gsize)st.st_size);
+		scan_extra(
+		    &w, "message", "message/rfc822", map, (gsize)st.st_size);
 	scan_extra(&w, "text", "text/plain", w.text->str, w.text->len);
 
 	/* 4. Keep the original before anything can be delivered. */

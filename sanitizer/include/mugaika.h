@@ -33,9 +33,9 @@ enum mugaika_disposition {
 
 /* What the caller does with the message. */
 enum mugaika_action {
-	MUGAIKA_DELIVER, /* write/deliver the result (text or notice) */
-	MUGAIKA_DISCARD, /* accept and deliver nothing ([policy] on_virus) */
-	MUGAIKA_REJECT,	 /* refuse: SMTP 5xx, CLI exit 2 */
+	MUGAIKA_DELIVER,  /* write/deliver the result (text or notice) */
+	MUGAIKA_DISCARD,  /* accept and deliver nothing ([policy] on_virus) */
+	MUGAIKA_REJECT,   /* refuse: SMTP 5xx, CLI exit 2 */
 	MUGAIKA_TEMPFAIL, /* policy asks to retry later (stale signatures) */
 };
 
@@ -64,13 +64,12 @@ struct mugaika_hdr_edit {
 struct mugaika_status {
 	const char *database;
 	guint signatures;
-	guint version;	   /* official database version, 0 when none */
+	guint version;     /* official database version, 0 when none */
 	gint64 build_time; /* official build time, 0 when none */
-	gint64 age;	   /* seconds */
-	gboolean stale;	   /* older than [scan] max_database_age */
+	gint64 age;        /* seconds */
+	gboolean stale;    /* older than [scan] max_database_age */
 };
-void mugaika_engine_status(const mugaika_engine *e,
-    struct mugaika_status *st);
+void mugaika_engine_status(const mugaika_engine *e, struct mugaika_status *st);
 
 /* Once per process, before anything else (initialises GMime). */
 void mugaika_init(void);

@@ -574,8 +574,8 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 	if (!charge_decoded(w, p)) {
 		/* Over a size limit: not decoded further, not scanned; the
 		 * raw message scan still covers it. */
-		p->detected_type = mg_detect_type(g_bytes_get_data(b, NULL),
-		    g_bytes_get_size(b));
+		p->detected_type = mg_detect_type(
+		    g_bytes_get_data(b, NULL), g_bytes_get_size(b));
 		return;
 	}
 	if (!body && !(st->skipping && (is_plain || is_html))) {
@@ -589,10 +589,10 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 	}
 	/* Text that is (or could have been) delivered: scanned as it is;
 	 * libclamav normalises HTML itself. */
-	p->detected_type = mg_detect_type(g_bytes_get_data(b, NULL),
-	    g_bytes_get_size(b));
-	mg_inspect_scan_only(w, p, g_bytes_get_data(b, NULL),
-	    g_bytes_get_size(b), p->filename);
+	p->detected_type =
+	    mg_detect_type(g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+	mg_inspect_scan_only(
+	    w, p, g_bytes_get_data(b, NULL), g_bytes_get_size(b), p->filename);
 	if (p->reason != MG_REASON_ATTACHMENT)
 		return; /* a threat: the message is held */
 	if (st->skipping) {

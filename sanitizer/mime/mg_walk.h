@@ -33,8 +33,8 @@ struct mg_part {
 	char *sha256;        /* of the decoded bytes, may be NULL */
 	enum mg_action action;
 	enum mg_reason reason;
-	char *threat;	 /* malware name, or NULL */
-	char *note;	 /* e.g. "damaged", "symlink", may be NULL */
+	char *threat;    /* malware name, or NULL */
+	char *note;      /* e.g. "damaged", "symlink", may be NULL */
 	char *container; /* archive a member came from (display), or NULL */
 };
 
@@ -81,8 +81,8 @@ gboolean mg_walk_has_reason(const struct mg_walk *w, enum mg_reason r);
  * recursively, recorded after `p`.  Verdicts become reasons on `p` and on
  * the message.  `archive_depth` is 0 for MIME parts.
  */
-void mg_inspect_part(struct mg_walk *w, struct mg_part *p, GBytes *b,
-    guint archive_depth);
+void mg_inspect_part(
+    struct mg_walk *w, struct mg_part *p, GBytes *b, guint archive_depth);
 
 /* Scan bytes that are delivered (text); a threat holds the message. */
 void mg_inspect_scan_only(struct mg_walk *w, struct mg_part *p,

@@ -26,7 +26,7 @@ struct mg_notice_data {
 	const GPtrArray *parts; /* struct mg_part *; only removed ones shown */
 	const GArray *reasons;  /* enum mg_reason */
 	const GPtrArray *threats; /* char *: malware names, may be NULL */
-	const char *sender;	  /* envelope sender, may be NULL */
+	const char *sender;       /* envelope sender, may be NULL */
 };
 
 /* Read `dir`/<kind>.<lang>.txt; NULL and *err when missing. */

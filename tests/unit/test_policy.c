@@ -61,6 +61,22 @@ test_shipped_config(void)
 	g_assert_cmpuint(p->limits.max_parts, ==, MG_DEF_MAX_PARTS);
 	g_assert_cmpuint(p->limits.max_header_size, ==, MG_DEF_MAX_HEADER_SIZE);
 	g_assert_cmpstr(p->subject_tag, ==, "");
+	/* The documented lists are the built-in ones. */
+	{
+		g_autoptr(mg_policy) d = mg_policy_new_default();
+
+		g_assert_true(
+		    g_strv_equal((const char *const *)p->blocked_types,
+		        (const char *const *)d->blocked_types));
+		g_assert_true(
+		    g_strv_equal((const char *const *)p->blocked_extensions,
+		        (const char *const *)d->blocked_extensions));
+		g_assert_cmpint(p->max_database_age, ==, d->max_database_age);
+		g_assert_cmpuint(
+		    p->limits.scan_max_time, ==, d->limits.scan_max_time);
+		g_assert_cmpuint(p->limits.max_archive_total, ==,
+		    d->limits.max_archive_total);
+	}
 }
 
 static void
