@@ -7,8 +7,9 @@
  * bytes, so the engine always reads a regular file).  Output: the whole
  * message, written only after the engine has finished and the original
  * is durably kept; to a file it is written to a temp file and renamed,
- * so a failure leaves nothing behind.  Exit: 0 written, 2 rejected by
- * policy, 64 usage, 75 temporary failure (nothing written).
+ * so a failure leaves nothing behind.  Exit: 0 written (or discarded by
+ * [policy] on_virus = discard: nothing written), 2 rejected by policy,
+ * 64 usage, 75 temporary failure (nothing written).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -204,9 +205,26 @@ mg_cli_sanitize(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "mugaika: %s\n", mugaika_result_summary(res));
-	if (mugaika_result_disposition(res) == MUGAIKA_REJECTED) {
-		rc = MG_EXIT_REJECTED;
+	switch (mugaika_result_action(res)) {
+	case MUGAIKA_DELIVER:
+		break;
+	case MUGAIKA_DISCARD:
+		/* [policy] on_virus = discard: accepted, nothing delivered. */
+		fprintf(stderr, "mugaika: discarded (original kept as %s)\n",
+		    mugaika_result_quarantine_id(res));
+		rc = MG_EXIT_OK;
 		goto out;
+	case MUGAIKA_REJECT:
+	case MUGAIKA_TEMPFAIL: {
+		const char *code, *dsn, *text;
+
+		mugaika_result_smtp_reply(res, &code, &dsn, &text);
+		fprintf(stderr, "mugaika: %s %s %s\n", code, dsn, text);
+		rc = mugaika_result_action(res) == MUGAIKA_REJECT
+		    ? MG_EXIT_REJECTED
+		    : MG_EXIT_TEMPFAIL;
+		goto out;
+	}
 	}
 	if (out != NULL) {
 		g_autofree char *tmp = g_strdup_printf("%s.XXXXXX", out);

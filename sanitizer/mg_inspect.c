@@ -147,8 +147,10 @@ part_reason(struct mg_part *p, enum mg_reason r)
 	static const enum mg_reason order[] = {MG_REASON_VIRUS,
 	    MG_REASON_BIDI_NAME, MG_REASON_TYPE_MISMATCH,
 	    MG_REASON_DOUBLE_EXTENSION, MG_REASON_ENCRYPTED,
-	    MG_REASON_UNSAFE_MEMBER_NAME, MG_REASON_SCAN_LIMIT,
-	    MG_REASON_SCAN_ERROR, MG_REASON_MEMBER_TOO_LARGE,
+	    MG_REASON_ARCHIVE_BOMB, MG_REASON_UNSAFE_MEMBER_NAME,
+	    MG_REASON_ARCHIVE_TOO_DEEP, MG_REASON_TOO_MANY_MEMBERS,
+	    MG_REASON_SCAN_LIMIT, MG_REASON_SCAN_ERROR,
+	    MG_REASON_MEMBER_TOO_LARGE, MG_REASON_DAMAGED_ARCHIVE,
 	    MG_REASON_BLOCKED_TYPE};
 	guint i, have = G_N_ELEMENTS(order), want = G_N_ELEMENTS(order);
 
@@ -351,10 +353,17 @@ on_member(const struct mg_member *m, void *data)
 		verdict(w, p, MG_REASON_ENCRYPTED);
 		return TRUE;
 	}
-	if (m->data != NULL)
+	if (m->data != NULL) {
 		mg_inspect_part(w, p, m->data, mc->depth + 1);
-	else if (m->kind == MG_MEMBER_FILE && m->truncated)
-		verdict(w, p, MG_REASON_MEMBER_TOO_LARGE);
+	} else if (m->kind == MG_MEMBER_FILE && m->truncated) {
+		/* Not extracted whole: over the size limit, or stopped by
+		 * a read error or the archive's limits (whose flags are the
+		 * verdict on the message). */
+		if (m->size > w->policy->limits.max_member_size)
+			verdict(w, p, MG_REASON_MEMBER_TOO_LARGE);
+		else
+			p->note = g_strdup("not extracted completely");
+	}
 	if (mc->quiet && p->reason == MG_REASON_ARCHIVE_MEMBER &&
 	    g_ptr_array_index(w->parts, w->parts->len - 1) == p)
 		g_ptr_array_remove_index(w->parts, w->parts->len - 1);

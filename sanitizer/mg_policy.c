@@ -23,6 +23,7 @@ enum kind {
 	K_ENUM,
 	K_DURATION,
 	K_LIST,
+	K_MODE,
 };
 
 struct key {
@@ -125,6 +126,18 @@ static const struct key keys[] = {
     {"policy", "hold_blocked", K_BOOL, P(hold_blocked), NULL},
     {"log", "audit_file", K_STRING, P(audit_file), NULL},
     {"log", "on_log_failure", K_ENUM, P(on_log_failure), log_failures},
+    {"limits", "message_timeout", K_DURATION, L(message_timeout), NULL},
+    {"milter", "socket", K_STRING, P(milter_socket), NULL},
+    {"milter", "socket_mode", K_MODE, P(milter_socket_mode), NULL},
+    {"milter", "socket_group", K_STRING, P(milter_socket_group), NULL},
+    {"milter", "spool_dir", K_PATH, P(spool_dir), NULL},
+    {"milter", "user", K_STRING, P(milter_user), NULL},
+    {"milter", "workers", K_UINT, P(workers), NULL},
+    {"milter", "worker_max_jobs", K_UINT, P(worker_max_jobs), NULL},
+    {"milter", "worker_max_memory", K_SIZE, P(worker_max_memory), NULL},
+    {"milter", "queue_timeout", K_DURATION, P(queue_timeout), NULL},
+    {"milter", "pidfile", K_PATH, P(pidfile), NULL},
+    {"milter", "max_attempts", K_UINT, P(max_attempts), NULL},
 };
 
 void
@@ -168,6 +181,8 @@ mg_limits_apply_defaults(struct mg_limits *l)
 		l->scan_max_files = MG_DEF_SCAN_MAX_FILES;
 	if (l->scan_max_time == 0)
 		l->scan_max_time = MG_DEF_SCAN_MAX_TIME;
+	if (l->message_timeout == 0)
+		l->message_timeout = MG_DEF_MESSAGE_TIMEOUT;
 }
 
 struct mg_policy *
@@ -191,6 +206,17 @@ mg_policy_new_default(void)
 	p->blocked_extensions = g_strdupv((char **)def_blocked_extensions);
 	p->hold_blocked = TRUE;
 	p->audit_file = g_strdup("");
+	p->milter_socket = g_strdup("unix:/run/mugaika/milter.sock");
+	p->milter_socket_mode = 0660;
+	p->milter_socket_group = g_strdup("postfix");
+	p->spool_dir = g_strdup("/var/spool/mugaika");
+	p->milter_user = g_strdup("mugaika");
+	p->workers = MG_DEF_WORKERS;
+	p->worker_max_jobs = MG_DEF_WORKER_MAX_JOBS;
+	p->worker_max_memory = 4ull * 1024 * 1024 * 1024;
+	p->queue_timeout = MG_DEF_QUEUE_TIMEOUT;
+	p->pidfile = g_strdup("/run/mugaika/mugaika-milter.pid");
+	p->max_attempts = MG_DEF_MAX_ATTEMPTS;
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
 		p->hostname = g_strdup(host);
@@ -214,6 +240,11 @@ mg_policy_free(struct mg_policy *p)
 	g_strfreev(p->blocked_types);
 	g_strfreev(p->blocked_extensions);
 	g_free(p->audit_file);
+	g_free(p->milter_socket);
+	g_free(p->milter_socket_group);
+	g_free(p->spool_dir);
+	g_free(p->milter_user);
+	g_free(p->pidfile);
 	g_free(p);
 }
 
@@ -372,7 +403,9 @@ set_value(struct mg_policy *p, const struct key *k, const char *v)
 		*(char **)field = g_strdup(v);
 		return TRUE;
 	case K_SIZE:
-		if (!mg_policy_parse_size(v, &n) || n == 0)
+		/* 0 means "no limit" only where the key says so. */
+		if (!mg_policy_parse_size(v, &n) ||
+		    (n == 0 && k->offset != P(worker_max_memory)))
 			return FALSE;
 		*(guint64 *)field = n;
 		return TRUE;
@@ -415,6 +448,16 @@ set_value(struct mg_policy *p, const struct key *k, const char *v)
 		g_ptr_array_add(out, NULL);
 		g_strfreev(*(char ***)field);
 		*(char ***)field = (char **)g_ptr_array_free(out, FALSE);
+		return TRUE;
+	}
+	case K_MODE: {
+		/* An octal file mode, as chmod(1) takes it. */
+		char *end;
+		guint64 m = g_ascii_strtoull(v, &end, 8);
+
+		if (*v == '\0' || *end != '\0' || m > 07777)
+			return FALSE;
+		*(guint *)field = (guint)m;
 		return TRUE;
 	}
 	case K_BOOL:
@@ -463,6 +506,8 @@ choices_text(const struct key *k)
 		return g_strdup("a duration such as 30s, 10m, 12h or 3d");
 	case K_LIST:
 		return g_strdup("a comma-separated list");
+	case K_MODE:
+		return g_strdup("an octal mode such as 0660");
 	default:
 		return g_strdup("a string");
 	}

@@ -33,6 +33,11 @@
 #define MG_DEF_SCAN_MAX_FILES 10000
 #define MG_DEF_SCAN_MAX_TIME 120 /* seconds */
 #define MG_DEF_MAX_DATABASE_AGE (3 * 86400)
+#define MG_DEF_MESSAGE_TIMEOUT 120 /* seconds */
+#define MG_DEF_WORKERS 2
+#define MG_DEF_WORKER_MAX_JOBS 500
+#define MG_DEF_QUEUE_TIMEOUT 60 /* seconds */
+#define MG_DEF_MAX_ATTEMPTS 3
 
 struct mg_limits {
 	guint64 max_message_size; /* raw message bytes */
@@ -45,17 +50,18 @@ struct mg_limits {
 	guint max_html_nodes;     /* elements visited when rendering HTML */
 	guint max_embedded;       /* uuencode/BinHex blocks per text part */
 	/* Archives, unpacked by libarchive (sanitizer/unpack/). */
-	guint max_archive_depth;      /* archives inside archives */
-	guint max_archive_members;    /* members of all archives together */
-	guint64 max_archive_total;    /* uncompressed bytes of all members */
-	guint64 max_member_size;      /* uncompressed bytes of one member */
-	guint max_archive_ratio;      /* uncompressed / compressed bytes */
+	guint max_archive_depth;   /* archives inside archives */
+	guint max_archive_members; /* members of all archives together */
+	guint64 max_archive_total; /* uncompressed bytes of all members */
+	guint64 max_member_size;   /* uncompressed bytes of one member */
+	guint max_archive_ratio;   /* uncompressed / compressed bytes */
 	/* libclamav's own limits (CL_ENGINE_MAX_*). */
 	guint64 scan_max_scansize;
 	guint64 scan_max_filesize;
 	guint scan_max_recursion;
 	guint scan_max_files;
-	guint scan_max_time; /* seconds */
+	guint scan_max_time;   /* seconds */
+	guint message_timeout; /* seconds one worker may spend on a message */
 };
 
 enum mg_stale_action {
@@ -115,9 +121,21 @@ struct mg_policy {
 	gboolean heuristic_phishing;
 	/* [policy] */
 	enum mg_on_virus on_virus;
-	char **blocked_types;	   /* MIME types, lower case; NULL-terminated */
+	char **blocked_types;      /* MIME types, lower case; NULL-terminated */
 	char **blocked_extensions; /* lower case, without the dot */
-	gboolean hold_blocked;	   /* a blocked type holds the whole message */
+	gboolean hold_blocked;     /* a blocked type holds the whole message */
+	/* [milter] */
+	char *milter_socket;       /* Postfix/sendmail syntax */
+	guint milter_socket_mode;  /* unix socket mode, e.g. 0660 */
+	char *milter_socket_group; /* unix socket group, may be "" */
+	char *spool_dir;
+	char *milter_user; /* "" or NULL: keep the starting user */
+	guint workers;
+	guint worker_max_jobs;
+	guint64 worker_max_memory; /* RLIMIT_AS, 0: unlimited */
+	guint queue_timeout;       /* seconds */
+	char *pidfile;
+	guint max_attempts; /* crashes on one message before it is held */
 	/* [log] */
 	char *audit_file; /* NULL or empty: no audit log */
 	enum mg_log_failure on_log_failure;

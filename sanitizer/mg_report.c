@@ -32,6 +32,7 @@ mg_report_json(const struct mg_report_info *info, const struct mg_walk *w)
 	json_builder_begin_object(b);
 	add_string(b, "disposition", info->disposition);
 	add_string(b, "quarantine_id", info->quarantine_id);
+	add_string(b, "action", info->action);
 	add_string(b, "mode", info->mode);
 	add_string(b, "message_id", info->message_id);
 	add_string(b, "from", info->from);
@@ -71,6 +72,8 @@ mg_report_json(const struct mg_report_info *info, const struct mg_walk *w)
 		add_string(b, "threat", p->threat);
 		if (p->note != NULL)
 			add_string(b, "note", p->note);
+		if (p->container != NULL)
+			add_string(b, "container", p->container);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

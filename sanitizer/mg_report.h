@@ -10,6 +10,7 @@
 
 struct mg_report_info {
 	const char *disposition;
+	const char *action; /* "deliver", "discard", "reject", "tempfail" */
 	const char *quarantine_id; /* may be NULL */
 	const char *mode;
 	const char *message_id; /* decoded, may be NULL */

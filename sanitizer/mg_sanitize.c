@@ -45,8 +45,8 @@ struct mugaika_engine {
 struct mugaika_result {
 	enum mugaika_disposition disposition;
 	enum mugaika_action action;
-	const char *smtp_code, *smtp_dsn;
-	char *smtp_text;
+	char *smtp_code, *smtp_dsn, *smtp_text;
+	gboolean headers_unknown; /* edits only add (mugaika_engine_hold) */
 	char *quarantine_id;
 	char *report;
 	char *summary;
@@ -157,6 +157,8 @@ mugaika_result_free(mugaika_result *r)
 	if (r == NULL)
 		return;
 	g_free(r->quarantine_id);
+	g_free(r->smtp_code);
+	g_free(r->smtp_dsn);
 	g_free(r->smtp_text);
 	g_free(r->report);
 	g_free(r->summary);
@@ -642,7 +644,8 @@ store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 		guint j;
 		gboolean dup = FALSE;
 
-		if (p->action != MG_ACTION_REMOVED)
+		if (p->action != MG_ACTION_REMOVED ||
+		    p->reason == MG_REASON_ARCHIVE_MEMBER)
 			continue;
 		for (j = 0; j < reasons->len; j++)
 			dup |= strcmp(g_ptr_array_index(reasons, j), id) == 0;
@@ -686,8 +689,11 @@ make_report(const mugaika_result *r, const struct mg_walk *w, GMimeMessage *msg,
 	g_autofree char *from = decoded_header(mo, "From");
 	g_autofree char *subject = decoded_header(mo, "Subject");
 	g_autofree char *mid = decoded_header(mo, "Message-ID");
+	static const char *const actions[] = {
+	    "deliver", "discard", "reject", "tempfail"};
 	struct mg_report_info info = {
 	    .disposition = mugaika_disposition_name(r->disposition),
+	    .action = actions[r->action],
 	    .quarantine_id = r->quarantine_id,
 	    .mode = "text",
 	    .message_id = mid,
@@ -760,14 +766,15 @@ mugaika_sanitize_fd(
 	/* 1. The size limit, before any byte is parsed. */
 	if ((guint64)st.st_size > pol->limits.max_message_size) {
 		struct mg_report_info info = {.disposition = "rejected",
+		    .action = "reject",
 		    .mode = "text",
 		    .size = (guint64)st.st_size};
 
 		mg_walk_add_reason(&w, MG_REASON_MESSAGE_TOO_LARGE);
 		r->disposition = MUGAIKA_REJECTED;
 		r->action = MUGAIKA_REJECT;
-		r->smtp_code = "552";
-		r->smtp_dsn = "5.3.4";
+		r->smtp_code = g_strdup("552");
+		r->smtp_dsn = g_strdup("5.3.4");
 		r->smtp_text = g_strdup("message size exceeds the limit");
 		r->edits = g_ptr_array_new_with_free_func(
 		    (GDestroyNotify)hdr_edit_free);
@@ -862,8 +869,8 @@ mugaika_sanitize_fd(
 		} else if (pol->on_virus == MG_ON_VIRUS_REJECT) {
 			r->disposition = MUGAIKA_REJECTED;
 			r->action = MUGAIKA_REJECT;
-			r->smtp_code = "554";
-			r->smtp_dsn = "5.7.1";
+			r->smtp_code = g_strdup("554");
+			r->smtp_dsn = g_strdup("5.7.1");
 		}
 	}
 	store = r->disposition != MUGAIKA_CLEAN;
@@ -1057,4 +1064,174 @@ mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err)
 		ok = write_all(out_fd, b, len, err);
 	}
 	return ok;
+}
+
+/* ---- results between processes ---- */
+
+/* disposition, action, smtp code, dsn, text, quarantine id, report,
+ * summary, edits (op, name, index, value or nothing), body, headers
+ * unknown. */
+#define RESULT_TYPE "(uusssssssa(usums)ayb)"
+
+GBytes *
+mugaika_result_serialize(const mugaika_result *r)
+{
+	GVariantBuilder edits;
+	GVariant *v;
+	GBytes *b;
+	guint i;
+
+	g_variant_builder_init(&edits, G_VARIANT_TYPE("a(usums)"));
+	for (i = 0; r->edits != NULL && i < r->edits->len; i++) {
+		const struct mugaika_hdr_edit *e =
+		    g_ptr_array_index(r->edits, i);
+
+		g_variant_builder_add(&edits, "(usums)", (guint32)e->op,
+		    e->name, (guint32)e->index, e->value);
+	}
+	v = g_variant_new(RESULT_TYPE, (guint32)r->disposition,
+	    (guint32)r->action, r->smtp_code ? r->smtp_code : "",
+	    r->smtp_dsn ? r->smtp_dsn : "", r->smtp_text ? r->smtp_text : "",
+	    r->quarantine_id ? r->quarantine_id : "",
+	    r->report ? r->report : "", r->summary ? r->summary : "", &edits,
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
+	        r->body ? g_bytes_get_data(r->body, NULL) : "",
+	        r->body ? g_bytes_get_size(r->body) : 0, 1),
+	    r->headers_unknown);
+	g_variant_ref_sink(v);
+	b = g_variant_get_data_as_bytes(v);
+	g_variant_unref(v);
+	return b;
+}
+
+static char *
+nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? g_strdup(s) : NULL;
+}
+
+mugaika_result *
+mugaika_result_deserialize(GBytes *b, GError **err)
+{
+	g_autoptr(GVariant) v =
+	    g_variant_new_from_bytes(G_VARIANT_TYPE(RESULT_TYPE), b, FALSE);
+	g_autoptr(GVariantIter) it = NULL;
+	g_autoptr(GVariant) body = NULL;
+	const char *code, *dsn, *text, *qid, *report, *summary;
+	guint32 disp, action;
+	gboolean unknown;
+	mugaika_result *r;
+	guint32 op, idx;
+	const char *name, *value;
+
+	/* Untrusted bytes: normalise first, which makes every access below
+	 * safe whatever the input. */
+	if (!g_variant_is_normal_form(v)) {
+		g_autoptr(GVariant) n = g_variant_get_normal_form(v);
+
+		g_variant_unref(v);
+		v = g_steal_pointer(&n);
+	}
+	g_variant_get(v, RESULT_TYPE, &disp, &action, &code, &dsn, &text, &qid,
+	    &report, &summary, &it, &body, &unknown);
+	if (disp > MUGAIKA_REJECTED || action > MUGAIKA_TEMPFAIL) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		    "result: bad disposition or action");
+		g_free((char *)code);
+		g_free((char *)dsn);
+		g_free((char *)text);
+		g_free((char *)qid);
+		g_free((char *)report);
+		g_free((char *)summary);
+		return NULL;
+	}
+	r = g_new0(mugaika_result, 1);
+	r->disposition = disp;
+	r->action = action;
+	r->smtp_code = nonempty(code);
+	r->smtp_dsn = nonempty(dsn);
+	r->smtp_text = nonempty(text);
+	r->quarantine_id = nonempty(qid);
+	r->report = g_strdup(report);
+	r->summary = g_strdup(summary);
+	g_free((char *)code);
+	g_free((char *)dsn);
+	g_free((char *)text);
+	g_free((char *)qid);
+	g_free((char *)report);
+	g_free((char *)summary);
+	r->headers_unknown = unknown;
+	r->headers =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)orig_header_free);
+	r->edits =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)hdr_edit_free);
+	while (g_variant_iter_loop(it, "(&su&sm&s)", &op, &name, &idx, &value))
+		add_edit(r->edits,
+		    op == MUGAIKA_HDR_ADD ? MUGAIKA_HDR_ADD
+		                          : MUGAIKA_HDR_CHANGE,
+		    name, idx, value);
+	r->body = g_variant_get_data_as_bytes(body);
+	return r;
+}
+
+gboolean
+mugaika_result_headers_unknown(const mugaika_result *r)
+{
+	return r->headers_unknown;
+}
+
+mugaika_result *
+mugaika_engine_hold(mugaika_engine *e, int fd, const char *reason_id,
+    const struct mugaika_envelope *env, GError **err)
+{
+	const struct mg_policy *pol = e->policy;
+	enum mg_reason reason = mg_reason_from_id(reason_id);
+	struct mg_walk w;
+	struct stat st;
+	mugaika_result *r;
+	const char *charset = "UTF-8", *cte = "base64";
+
+	if (fstat(fd, &st) != 0) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno),
+		    "fstat: %s", g_strerror(errno));
+		return NULL;
+	}
+	mg_walk_init(&w, pol, NULL);
+	mg_walk_add_reason(
+	    &w, reason != MG_REASON_NONE ? reason : MG_REASON_SANITIZER_CRASH);
+	w.structural = TRUE;
+	r = g_new0(mugaika_result, 1);
+	r->headers =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)orig_header_free);
+	r->disposition = MUGAIKA_QUARANTINED;
+	r->action = MUGAIKA_DELIVER;
+	r->headers_unknown = TRUE;
+	r->quarantine_id = mg_qstore_new_id();
+	r->report = make_report(r, &w, NULL, env, (guint64)st.st_size);
+	if (store_original(e, fd, env, NULL, r, &w, err) != MG_OK) {
+		g_prefix_error(err, "quarantine: ");
+		mg_walk_clear(&w);
+		mugaika_result_free(r);
+		return NULL;
+	}
+	{
+		struct mg_notice_data nd = {.lang = pol->language,
+		    .quarantine_id = r->quarantine_id,
+		    .hostname = pol->hostname,
+		    .parts = w.parts,
+		    .reasons = w.reasons,
+		    .threats = w.threats,
+		    .sender = env != NULL ? env->sender : NULL};
+		g_autofree char *notice = mg_notice_render(e->tmpl_held, &nd);
+		g_autofree char *xm =
+		    g_strdup_printf("quarantined; id=%s; mode=text; host=%s",
+		        r->quarantine_id, pol->hostname);
+
+		r->body = encode_body(pol, notice, &charset, &cte);
+		r->edits =
+		    build_edits(pol, r->headers, FALSE, charset, cte, xm);
+	}
+	r->summary = make_summary(r, &w);
+	mg_walk_clear(&w);
+	return r;
 }

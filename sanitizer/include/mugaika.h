@@ -114,6 +114,27 @@ GBytes *mugaika_result_body(const mugaika_result *r);
 gboolean
 mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err);
 
+/*
+ * A result as bytes for another process (the milter's workers hand their
+ * results to the front end), and back.  Deserialising checks the form
+ * (GVariant, untrusted) and refuses anything malformed.
+ */
+GBytes *mugaika_result_serialize(const mugaika_result *r);
+mugaika_result *mugaika_result_deserialize(GBytes *b, GError **err);
+
+/*
+ * Hold a message without parsing it, because the sanitizer crashed or ran
+ * out of time on it: store the original read from `fd`, and return a
+ * result with the held notice for `reason_id` ("sanitizer_crash",
+ * "timeout").  Its header edits only add headers: the caller deletes
+ * every Content-*, MIME-Version and X-Mugaika* header of the original
+ * itself (mugaika_result_headers_unknown() is TRUE).  NULL and *err when
+ * the original cannot be stored.
+ */
+mugaika_result *mugaika_engine_hold(mugaika_engine *e, int fd,
+    const char *reason_id, const struct mugaika_envelope *env, GError **err);
+gboolean mugaika_result_headers_unknown(const mugaika_result *r);
+
 G_END_DECLS
 
 #endif

@@ -64,9 +64,12 @@
  * would both take the chain's next seq.  flock(2) locks belong to the
  * open file description, which fork() shares, so a handle used in a
  * child that did not open it reopens its files first (it notices the
- * pid change).  verify takes a shared lock on PATH.lock just long
- * enough to note the files' sizes and read the head, then checks the log
- * up to those sizes, so it can run while the gateway writes.
+ * pid change).  A handle is not for concurrent use by threads: give
+ * each thread its own (separate handles exclude each other through the
+ * lock even within one process).  verify takes a shared lock on
+ * PATH.lock just long enough to note the files' sizes and read the
+ * head, then checks the log up to those sizes, so it can run while the
+ * gateway writes.
  *
  * Crashes.  A record is one write(2) on an O_APPEND descriptor, fsync'd
  * when `sync`; a short write (ENOSPC, RLIMIT_FSIZE) is cut off again with

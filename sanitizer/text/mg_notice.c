@@ -62,11 +62,18 @@ value_of(const char *name, const struct mg_notice_data *d,
 	if (p != NULL) {
 		if (strcmp(name, "n") == 0)
 			return g_strdup_printf("%u", n);
-		if (strcmp(name, "filename") == 0)
-			return g_strdup(
-			    p->filename != NULL && *p->filename
-			        ? p->filename
-			        : (en ? "(no name)" : "（名前なし）"));
+		if (strcmp(name, "filename") == 0) {
+			if (p->filename != NULL && *p->filename)
+				return g_strdup(p->filename);
+			/* The pseudo-parts the engine scans whole. */
+			if (g_strcmp0(p->path, "message") == 0)
+				return g_strdup(
+				    en ? "(the whole message)" : "（メール全体）");
+			if (g_strcmp0(p->path, "text") == 0)
+				return g_strdup(
+				    en ? "(the message text)" : "（本文）");
+			return g_strdup(en ? "(no name)" : "（名前なし）");
+		}
 		if (strcmp(name, "declared_type") == 0)
 			return g_strdup(
 			    p->declared_type ? p->declared_type : "-");

@@ -47,6 +47,7 @@ struct unpack {
 	guint64 ratio_limit; /* bytes this archive may expand to */
 	guint64 archive_bytes;
 	gboolean raw; /* a lone compressed file, read with the raw format */
+	struct rar5_info *rar5; /* our own look at a RAR 5 archive, or NULL */
 	gboolean stop;
 	guint flags;
 	guchar *block;
@@ -297,6 +298,34 @@ probe_format(const void *data, gsize len)
 		archive_read_free(a);
 	}
 	return name;
+}
+
+/*
+ * How many of our formats would read the bytes as a non-empty archive.
+ * More than one is a polyglot, and another reader (the recipient's) could
+ * see members we do not: libarchive reads a RAR archive whose last member
+ * is a stored zip as that zip, because the zip's end record bids higher.
+ * An empty reading does not count: tar takes any block of zeros (the 32 kB
+ * system area of an ISO 9660 image) as the end of an empty archive.
+ */
+static guint
+bidders(const void *data, gsize len)
+{
+	struct archive *a;
+	struct archive_entry *ae;
+	guint n = 0;
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(formats); i++) {
+		a = new_reader(FALSE, (int)i);
+		if (a == NULL)
+			continue;
+		if (open_memory(a, data, len) &&
+		    archive_read_next_header(a, &ae) != ARCHIVE_EOF)
+			n++;
+		archive_read_free(a);
+	}
+	return n;
 }
 
 const char *
@@ -589,6 +618,148 @@ hidden_tail(struct unpack *u, struct archive *a)
 	return FALSE;
 }
 
+/*
+ * RAR 5.0 ("RAR 5.0 archive format", rarlab technote).  libarchive 3.6.2
+ * skips a file's encryption record without marking the entry encrypted,
+ * so it returns ciphertext as if it were the file, and reports an
+ * encrypted archive header as mere damage.  So we walk the block headers
+ * ourselves: each is CRC32, header size (vint), type (vint), flags (vint),
+ * extra area size (vint, flag 0x1), data size (vint, flag 0x2), the
+ * type's fields, the extra area at the end of the header, then the data.
+ * libarchive returns one entry per file header (type 2), in order.
+ */
+#define RAR5_SIGNATURE "Rar!\x1a\x07\x01\x00"
+#define RAR5_HEAD_FILE 2
+#define RAR5_HEAD_CRYPT 4
+#define RAR5_HEAD_END 5
+#define RAR5_EXTRA_CRYPT 1
+/* How far into a self-extracting program libarchive looks for RAR 5. */
+#define RAR5_SFX_MAX (1024 * 1024)
+
+struct rar5_info {
+	GArray *encrypted; /* gboolean per file header */
+	gboolean header_encrypted;
+	gboolean complete; /* the end-of-archive header was reached */
+};
+
+/* A RAR 5 variable-length integer: 7 bits a byte, low bits first. */
+static gboolean
+vint(const guchar *d, gsize end, gsize *off, guint64 *v)
+{
+	guint shift;
+
+	*v = 0;
+	for (shift = 0; *off < end && shift < 64; shift += 7) {
+		guchar c = d[(*off)++];
+
+		*v |= (guint64)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Where the RAR 5 signature is, as libarchive finds it: at the start, or
+ * at a 16-byte boundary inside a self-extracting PE or ELF program. */
+static gboolean
+rar5_start(const guchar *d, gsize len, gsize *off_r)
+{
+	static const guchar elf[] = {0x7f, 'E', 'L', 'F'};
+	gsize off;
+
+	if (len >= 8 && memcmp(d, RAR5_SIGNATURE, 8) == 0) {
+		*off_r = 0;
+		return TRUE;
+	}
+	if (len < 4 || (memcmp(d, "MZ", 2) != 0 && memcmp(d, elf, 4) != 0))
+		return FALSE;
+	for (off = 16; off < RAR5_SFX_MAX && off + 8 <= len; off += 16) {
+		if (memcmp(d + off, RAR5_SIGNATURE, 8) == 0) {
+			*off_r = off;
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* TRUE when the extra area [p, end) of a file header holds an encryption
+ * record. */
+static gboolean
+rar5_extra_encrypted(const guchar *d, gsize p, gsize end)
+{
+	guint64 size, type;
+	gsize rec;
+
+	while (p < end) {
+		if (!vint(d, end, &p, &size) || size == 0 || size > end - p)
+			return FALSE;
+		rec = p + size;
+		if (vint(d, rec, &p, &type) && type == RAR5_EXTRA_CRYPT)
+			return TRUE;
+		p = rec;
+	}
+	return FALSE;
+}
+
+static void
+rar5_scan(const guchar *d, gsize len, guint max, struct rar5_info *r)
+{
+	guint64 hsize, type, flags, extra, data;
+	gsize off, p, hend;
+	gboolean enc;
+
+	if (!rar5_start(d, len, &off))
+		return;
+	for (off += 8; off < len && r->encrypted->len <= max;
+	     off = hend + data) {
+		if (len - off < 4)
+			return;
+		p = off + 4; /* the header's CRC32 */
+		if (!vint(d, len, &p, &hsize) || hsize == 0 || hsize > len - p)
+			return;
+		hend = p + hsize;
+		extra = data = 0;
+		if (!vint(d, hend, &p, &type) || !vint(d, hend, &p, &flags))
+			return;
+		if ((flags & 0x1) && !vint(d, hend, &p, &extra))
+			return;
+		if ((flags & 0x2) && !vint(d, hend, &p, &data))
+			return;
+		if (type == RAR5_HEAD_CRYPT) {
+			r->header_encrypted = TRUE;
+			return;
+		}
+		if (type == RAR5_HEAD_END) {
+			r->complete = TRUE;
+			return;
+		}
+		if (type == RAR5_HEAD_FILE) {
+			enc = extra <= hend - p &&
+			      rar5_extra_encrypted(d, hend - extra, hend);
+			g_array_append_val(r->encrypted, enc);
+		}
+		if (data > len - hend)
+			return;
+	}
+}
+
+/*
+ * Whether entry `index` (1-based) of a RAR 5 archive is encrypted.  An
+ * entry our walk did not reach, in an archive libarchive reads further
+ * than we could, is taken as encrypted and the archive as damaged: the two
+ * readers disagree, and its data is not to be trusted.
+ */
+static gboolean
+rar5_encrypted(struct unpack *u, guint index)
+{
+	struct rar5_info *r = u->rar5;
+
+	if (index - 1 < r->encrypted->len)
+		return g_array_index(r->encrypted, gboolean, index - 1);
+	u->flags |= MG_UNPACK_DAMAGED;
+	return TRUE;
+}
+
 /* TRUE when libarchive knows the archive holds encrypted entries. */
 static gboolean
 saw_encryption(struct archive *a)
@@ -618,7 +789,8 @@ walk(struct unpack *u, struct archive *a)
 			 * directory encryption) fails here: that is
 			 * encryption, not "clean and empty".
 			 */
-			if (saw_encryption(a))
+			if (saw_encryption(a) ||
+			    (u->rar5 != NULL && u->rar5->header_encrypted))
 				u->flags |= MG_UNPACK_ENCRYPTED;
 			else
 				u->flags |= MG_UNPACK_DAMAGED;
@@ -635,6 +807,10 @@ walk(struct unpack *u, struct archive *a)
 		entry_name(u, ae, &m);
 		m.kind = entry_kind(ae);
 		m.encrypted = archive_entry_is_encrypted(ae) != 0;
+		if (u->rar5 != NULL &&
+		    (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+		        ARCHIVE_FORMAT_RAR_V5)
+			m.encrypted |= rar5_encrypted(u, index);
 		if (m.unsafe_name)
 			u->flags |= MG_UNPACK_UNSAFE_NAME;
 		if (m.kind != MG_MEMBER_FILE && m.kind != MG_MEMBER_DIR)
@@ -663,6 +839,7 @@ mg_unpack(const void *data, gsize len, const struct mg_limits *lim,
     struct mg_unpack_budget *budget, mg_member_fn fn, void *ctx)
 {
 	struct unpack u;
+	struct rar5_info rar5;
 	struct archive *a;
 	locale_t old;
 
@@ -699,10 +876,20 @@ mg_unpack(const void *data, gsize len, const struct mg_limits *lim,
 		u.flags |= MG_UNPACK_DAMAGED;
 		goto out;
 	}
+	if (!u.raw && bidders(data, len) > 1)
+		u.flags |= MG_UNPACK_DAMAGED;
+	if (!u.raw) {
+		rar5.encrypted = g_array_new(FALSE, FALSE, sizeof(gboolean));
+		rar5.header_encrypted = rar5.complete = FALSE;
+		rar5_scan(data, len, u.l.members, &rar5);
+		u.rar5 = &rar5;
+	}
 	u.block = g_malloc(BLOCK_SIZE);
 	walk(&u, a);
 	g_free(u.block);
 	archive_read_free(a);
+	if (u.rar5 != NULL)
+		g_array_unref(rar5.encrypted);
 out:
 	leave_utf8(old);
 	return u.flags;

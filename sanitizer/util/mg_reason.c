@@ -3,6 +3,8 @@
  * enum value and one row here; the table is checked for completeness by the
  * unit tests.
  */
+#include <string.h>
+
 #include "util/mg_reason.h"
 
 /* id, log text, ja, en, structural (holds the message), SMTP reply. */
@@ -118,6 +120,12 @@ static const struct mg_reason_info reasons[MG_REASON_COUNT] = {
     {MG_REASON_STALE_DATABASE, "stale_database",
         "malware signatures older than allowed", "ウイルス定義が古い",
         "malware signatures out of date", FALSE, "451", "4.7.1"},
+    {MG_REASON_SANITIZER_CRASH, "sanitizer_crash",
+        "the sanitizer crashed on this message", "無害化処理が異常終了",
+        "the sanitizer failed on this message", TRUE, "554", "5.7.1"},
+    {MG_REASON_TIMEOUT, "timeout", "the sanitizer ran out of time",
+        "無害化処理が時間内に終わらない", "the sanitizer ran out of time", TRUE,
+        "554", "5.7.1"},
 };
 
 const struct mg_reason_info *
@@ -132,6 +140,17 @@ const char *
 mg_reason_id(enum mg_reason r)
 {
 	return mg_reason_info(r)->id;
+}
+
+enum mg_reason
+mg_reason_from_id(const char *id)
+{
+	guint i;
+
+	for (i = 0; id != NULL && i < MG_REASON_COUNT; i++)
+		if (strcmp(reasons[i].id, id) == 0)
+			return reasons[i].reason;
+	return MG_REASON_NONE;
 }
 
 const char *

@@ -49,6 +49,8 @@ enum mg_reason {
 	MG_REASON_DOUBLE_EXTENSION,   /* "report.pdf.exe" */
 	MG_REASON_BIDI_NAME,          /* a bidi override in the name */
 	MG_REASON_STALE_DATABASE,     /* signatures older than allowed */
+	MG_REASON_SANITIZER_CRASH,    /* the worker died on this message */
+	MG_REASON_TIMEOUT,            /* the worker ran out of time */
 	MG_REASON_COUNT
 };
 
@@ -67,6 +69,8 @@ struct mg_reason_info {
 
 const struct mg_reason_info *mg_reason_info(enum mg_reason r);
 const char *mg_reason_id(enum mg_reason r);
+/* The reason with report id `id`, or MG_REASON_NONE. */
+enum mg_reason mg_reason_from_id(const char *id);
 /* Notice wording in `lang` ("ja" or "en"). */
 const char *mg_reason_text(enum mg_reason r, const char *lang);
 

@@ -62,7 +62,7 @@ EXPECT_KEYS = {
     "description", "exit", "disposition", "reasons", "original_kept",
     "parts", "parts_exact", "body_contains", "body_not_contains",
     "body_order", "headers", "headers_match", "headers_absent", "charset",
-    "config", "check_headers", "bless",
+    "config", "check_headers", "bless", "no_output",
 }
 
 MAX_ERRORS = 15  # printed per failing case
@@ -787,7 +787,8 @@ def run_case(case_dir, args, template):
                 run.stderr.decode("utf-8", "replace").strip()[:300]))
             return name, errs, notes
         out_exists = out_path.exists() and out_path.stat().st_size > 0
-        if run.rc != 0:
+        no_output = bool(expect.get("no_output"))
+        if run.rc != 0 or no_output:
             if out_exists:
                 errs.append("exit %d but an output was written" % run.rc)
         elif not out_exists:
@@ -822,7 +823,17 @@ def run_case(case_dir, args, template):
                 errs.append("report has %d parts, expected %d" % (
                     len(parts), len(expect["parts"])))
 
-        if run.rc != 0:
+        if run.rc != 0 or no_output:
+            # Nothing delivered (reject, discard): the original must
+            # still be in quarantine when the report names an id.
+            qid = report.get("quarantine_id") if isinstance(report, dict) \
+                else None
+            if expect.get("original_kept", bool(qid)):
+                if not qid:
+                    errs.append("original_kept but no quarantine_id")
+                else:
+                    errs += check_quarantine(args.cli, conf_path, qid, inp,
+                                             args.timeout)
             return name, errs, notes
 
         out = out_path.read_bytes()
