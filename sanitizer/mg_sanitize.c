@@ -1071,7 +1071,9 @@ mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err)
 /* disposition, action, smtp code, dsn, text, quarantine id, report,
  * summary, edits (op, name, index, value or nothing), body, headers
  * unknown. */
-#define RESULT_TYPE "(uusssssssa(usums)ayb)"
+#define RESULT_TYPE "(uussssssa(usums)ayb)"
+/* The same for g_variant_new(): the body goes in as a ready GVariant. */
+#define RESULT_FORMAT "(uussssssa(usums)@ayb)"
 
 GBytes *
 mugaika_result_serialize(const mugaika_result *r)
@@ -1089,7 +1091,7 @@ mugaika_result_serialize(const mugaika_result *r)
 		g_variant_builder_add(&edits, "(usums)", (guint32)e->op,
 		    e->name, (guint32)e->index, e->value);
 	}
-	v = g_variant_new(RESULT_TYPE, (guint32)r->disposition,
+	v = g_variant_new(RESULT_FORMAT, (guint32)r->disposition,
 	    (guint32)r->action, r->smtp_code ? r->smtp_code : "",
 	    r->smtp_dsn ? r->smtp_dsn : "", r->smtp_text ? r->smtp_text : "",
 	    r->quarantine_id ? r->quarantine_id : "",
@@ -1132,8 +1134,8 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 		g_variant_unref(v);
 		v = g_steal_pointer(&n);
 	}
-	g_variant_get(v, RESULT_TYPE, &disp, &action, &code, &dsn, &text, &qid,
-	    &report, &summary, &it, &body, &unknown);
+	g_variant_get(v, RESULT_FORMAT, &disp, &action, &code, &dsn, &text,
+	    &qid, &report, &summary, &it, &body, &unknown);
 	if (disp > MUGAIKA_REJECTED || action > MUGAIKA_TEMPFAIL) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		    "result: bad disposition or action");
@@ -1165,7 +1167,7 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 	    g_ptr_array_new_with_free_func((GDestroyNotify)orig_header_free);
 	r->edits =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)hdr_edit_free);
-	while (g_variant_iter_loop(it, "(&su&sm&s)", &op, &name, &idx, &value))
+	while (g_variant_iter_loop(it, "(u&sum&s)", &op, &name, &idx, &value))
 		add_edit(r->edits,
 		    op == MUGAIKA_HDR_ADD ? MUGAIKA_HDR_ADD
 		                          : MUGAIKA_HDR_CHANGE,

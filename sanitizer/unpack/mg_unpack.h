@@ -100,7 +100,9 @@ typedef gboolean (*mg_member_fn)(const struct mg_member *m, void *ctx);
  * the member, and unpacking continues.  A lone compressed file unpacks to
  * one member named after the gzip header's file name when there is one,
  * else "data".  Bytes that are no archive give MG_UNPACK_DAMAGED and no
- * member.
+ * member; so do, with their members listed, a polyglot (bytes that more
+ * than one archive format reads) and a tar or cpio archive followed by
+ * anything but zeros.
  */
 guint mg_unpack(const void *data, gsize len, const struct mg_limits *lim,
     struct mg_unpack_budget *budget, mg_member_fn fn, void *ctx);

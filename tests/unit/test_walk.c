@@ -345,6 +345,81 @@ test_text_escaping_and_flowed(void)
 	teardown(&f);
 }
 
+static void
+test_serialize(void)
+{
+	struct fixture f;
+	mugaika_result *r, *back;
+	g_autoptr(GError) err = NULL;
+	g_autoptr(GBytes) b = NULL;
+	g_autofree char *o1 = NULL, *o2 = NULL;
+
+	setup(&f, NULL);
+	r = run(&f,
+	    "From: a@example.jp\nSubject: x\nX-Mugaika: forged\n"
+	    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nhello\n--b\n"
+	    "Content-Type: application/pdf\n\n%PDF-1.4\n--b--\n",
+	    -1);
+	b = mugaika_result_serialize(r);
+	back = mugaika_result_deserialize(b, &err);
+	g_assert_no_error(err);
+	g_assert_cmpint(mugaika_result_disposition(back), ==,
+	    mugaika_result_disposition(r));
+	g_assert_cmpstr(mugaika_result_quarantine_id(back), ==,
+	    mugaika_result_quarantine_id(r));
+	g_assert_cmpuint(mugaika_result_header_edits(back)->len, ==,
+	    mugaika_result_header_edits(r)->len);
+	g_assert_true(
+	    g_bytes_equal(mugaika_result_body(back), mugaika_result_body(r)));
+	/* Garbage in: refused or a harmless default, never a crash. */
+	{
+		g_autoptr(GBytes) junk = g_bytes_new_static("\xff\x00junk", 6);
+		g_autoptr(GError) e2 = NULL;
+		mugaika_result *j = mugaika_result_deserialize(junk, &e2);
+
+		mugaika_result_free(j);
+	}
+	mugaika_result_free(back);
+	mugaika_result_free(r);
+	teardown(&f);
+	(void)o1;
+	(void)o2;
+}
+
+static void
+test_hold(void)
+{
+	struct fixture f;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *path = NULL;
+	mugaika_result *r;
+	int fd;
+
+	setup(&f, NULL);
+	path = g_build_filename(f.dir, "poison.eml", NULL);
+	g_assert_true(
+	    g_file_set_contents(path, "Subject: x\n\nboom\n", -1, NULL));
+	fd = open(path, O_RDONLY);
+	r = mugaika_engine_hold(f.engine, fd, "sanitizer_crash", NULL, &err);
+	g_assert_no_error(err);
+	close(fd);
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_QUARANTINED);
+	g_assert_true(mugaika_result_headers_unknown(r));
+	g_assert_nonnull(
+	    strstr(mugaika_result_report_json(r), "sanitizer_crash"));
+	{
+		gsize len;
+		const char *body =
+		    g_bytes_get_data(mugaika_result_body(r), &len);
+
+		g_assert_cmpuint(len, >, 0);
+		(void)body;
+	}
+	mugaika_result_free(r);
+	teardown(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -356,5 +431,7 @@ main(int argc, char **argv)
 	g_test_add_func("/walk/limits", test_limits);
 	g_test_add_func("/walk/subject-tag", test_subject_tag_and_8bit);
 	g_test_add_func("/walk/escaping-flowed", test_text_escaping_and_flowed);
+	g_test_add_func("/walk/serialize", test_serialize);
+	g_test_add_func("/walk/hold", test_hold);
 	return g_test_run();
 }

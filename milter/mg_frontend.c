@@ -1,0 +1,729 @@
+/*
+ * mg_frontend.c - the libmilter side: spool, submit, apply.
+ *
+ * Input: the SMTP transaction as the MTA relays it (envelope, headers,
+ * body chunks: untrusted, but only copied here, never parsed).  Each
+ * message is written to a private unlinked file in [milter] spool_dir as
+ * it arrives; one over [limits] max_message_size is refused (552) at MAIL
+ * FROM from its SIZE parameter or as soon as the body passes the limit,
+ * so nothing is ever half-scanned.  At end of message the spool goes to
+ * the master with an empty result file and a reply socket; the verdict
+ * that comes back is applied with smfi_* calls.  Every failure on the way
+ * (spool, master, worker, result) answers 451 4.7.1: the mail stays
+ * queued at the sender or in Postfix, never delivered unsanitized.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <libmilter/mfapi.h>
+
+#include "mg_ipc.h"
+#include "mg_milter.h"
+#include "mg_mlog.h"
+#include "util/mg_util.h"
+
+/* The largest result we read back: a text body of max_text_size in
+ * base64 plus the notice, report and headers. */
+#define MAX_RESULT_EXTRA (16u * 1024 * 1024)
+
+static const struct mg_policy *pol;
+static int ctl_sock = -1;
+static gboolean leadspc; /* SMFIP_HDR_LEADSPC negotiated */
+static guint64 job_seq;
+static GMutex job_lock;
+
+struct hdr {
+	char *name;
+	char *value;
+};
+
+struct msg {
+	int spool;
+	guint64 size;
+	gboolean too_big;
+	gboolean failed; /* spooling failed: tempfail at the end */
+	GPtrArray *hdrs; /* struct hdr * */
+	char *sender;
+	GPtrArray *rcpts; /* char * */
+};
+
+struct conn {
+	char *client;
+	struct msg *msg;
+};
+
+static void
+hdr_free(struct hdr *h)
+{
+	g_free(h->name);
+	g_free(h->value);
+	g_free(h);
+}
+
+static void
+msg_free(struct msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->spool >= 0)
+		close(m->spool);
+	g_ptr_array_unref(m->hdrs);
+	g_ptr_array_unref(m->rcpts);
+	g_free(m->sender);
+	g_free(m);
+}
+
+/* An unlinked file in the spool directory, mode 0600. */
+static int
+spool_file(void)
+{
+	int fd = open(pol->spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		g_autofree char *t =
+		    g_build_filename(pol->spool_dir, "msg.XXXXXX", NULL);
+
+		fd = g_mkstemp_full(t, O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			unlink(t);
+	}
+	return fd;
+}
+
+static gboolean
+spool_write(struct msg *m, const void *p, gsize len)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t n = write(m->spool, c, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			mg_mlog(LOG_ERR, "spool write: %s", g_strerror(errno));
+			m->failed = TRUE;
+			return FALSE;
+		}
+		c += n;
+		len -= (gsize)n;
+	}
+	return TRUE;
+}
+
+static struct conn *
+conn_of(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+static sfsistat
+fe_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct conn *c = g_new0(struct conn, 1);
+	const char *addr = smfi_getsymval(ctx, "{client_addr}");
+
+	c->client = g_strdup(addr != NULL ? addr : host != NULL ? host : "");
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+tempfail(SMFICTX *ctx, const char *why)
+{
+	smfi_setreply(ctx, "451", "4.7.1",
+	    (char *)(why != NULL ? why : "mugaika: temporary failure"));
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+fe_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_of(ctx);
+	struct msg *m;
+	guint i;
+
+	if (c == NULL)
+		return tempfail(ctx, NULL);
+	msg_free(c->msg);
+	m = g_new0(struct msg, 1);
+	c->msg = m;
+	m->hdrs = g_ptr_array_new_with_free_func((GDestroyNotify)hdr_free);
+	m->rcpts = g_ptr_array_new_with_free_func(g_free);
+	m->sender = g_strdup(argv[0] != NULL ? argv[0] : "");
+	g_strdelimit(m->sender, "<>", ' ');
+	g_strstrip(m->sender);
+	/* RFC 1870: refuse what is announced too large before the data. */
+	for (i = 1; argv[i] != NULL; i++) {
+		guint64 sz;
+
+		if (g_ascii_strncasecmp(argv[i], "SIZE=", 5) == 0 &&
+		    mg_policy_parse_size(argv[i] + 5, &sz) &&
+		    sz > pol->limits.max_message_size) {
+			smfi_setreply(ctx, "552", "5.3.4",
+			    "message size exceeds the limit of this gateway");
+			return SMFIS_REJECT;
+		}
+	}
+	m->spool = spool_file();
+	if (m->spool < 0) {
+		mg_mlog(LOG_ERR, "spool in %s: %s", pol->spool_dir,
+		    g_strerror(errno));
+		return tempfail(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fe_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_of(ctx);
+	char *r;
+
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, NULL);
+	r = g_strdup(argv[0] != NULL ? argv[0] : "");
+	g_strdelimit(r, "<>", ' ');
+	g_ptr_array_add(c->msg->rcpts, g_strdup(g_strstrip(r)));
+	g_free(r);
+	return SMFIS_CONTINUE;
+}
+
+/* Registering a DATA callback lets libmilter answer DATA at once (one of
+ * the two 40 ms stalls per message over TCP; see FACTS.md). */
+static sfsistat
+fe_data(SMFICTX *ctx)
+{
+	return SMFIS_CONTINUE;
+}
+
+static gboolean
+over_limit(SMFICTX *ctx, struct msg *m, gsize more)
+{
+	m->size += more;
+	if (m->size > pol->limits.max_message_size) {
+		m->too_big = TRUE;
+		smfi_setreply(ctx, "552", "5.3.4",
+		    "message size exceeds the limit of this gateway");
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static sfsistat
+fe_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = conn_of(ctx);
+	struct msg *m = c != NULL ? c->msg : NULL;
+	struct hdr *h;
+	GString *line;
+
+	if (m == NULL)
+		return tempfail(ctx, NULL);
+	h = g_new0(struct hdr, 1);
+	h->name = g_strdup(name);
+	h->value = g_strdup(value);
+	g_ptr_array_add(m->hdrs, h);
+	/* Rebuild the header line as it was sent: with LEADSPC the value
+	 * keeps its own leading white space. */
+	line = g_string_new(name);
+	g_string_append_c(line, ':');
+	if (!leadspc)
+		g_string_append_c(line, ' ');
+	g_string_append(line, value);
+	g_string_append(line, "\r\n");
+	if (over_limit(ctx, m, line->len)) {
+		g_string_free(line, TRUE);
+		return SMFIS_REJECT;
+	}
+	spool_write(m, line->str, line->len);
+	g_string_free(line, TRUE);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fe_eoh(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, NULL);
+	spool_write(c->msg, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fe_body(SMFICTX *ctx, unsigned char *p, size_t len)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c == NULL || c->msg == NULL)
+		return tempfail(ctx, NULL);
+	if (over_limit(ctx, c->msg, len))
+		return SMFIS_REJECT;
+	spool_write(c->msg, p, len);
+	return SMFIS_CONTINUE;
+}
+
+static gboolean
+is_replaced(const char *name)
+{
+	return g_ascii_strncasecmp(name, "content-", 8) == 0 ||
+	       g_ascii_strcasecmp(name, "mime-version") == 0 ||
+	       g_ascii_strncasecmp(name, "x-mugaika", 9) == 0;
+}
+
+/* A header value as libmilter wants it: a leading space when we told the
+ * MTA we handle leading white space ourselves. */
+static char *
+hval(const char *v)
+{
+	return leadspc ? g_strconcat(" ", v, NULL) : g_strdup(v);
+}
+
+/* Delete every Content-*, MIME-Version and X-Mugaika* header we saw,
+ * highest occurrence first (for results that could not see them). */
+static void
+delete_replaced(SMFICTX *ctx, struct msg *m)
+{
+	guint i, j;
+
+	for (i = m->hdrs->len; i-- > 0;) {
+		const struct hdr *h = g_ptr_array_index(m->hdrs, i);
+		int idx = 0;
+
+		if (!is_replaced(h->name))
+			continue;
+		for (j = 0; j <= i; j++) {
+			const struct hdr *o = g_ptr_array_index(m->hdrs, j);
+
+			if (g_ascii_strcasecmp(o->name, h->name) == 0)
+				idx++;
+		}
+		smfi_chgheader(ctx, h->name, idx, NULL);
+	}
+}
+
+/* The body with CRLF line ends, as the MTA expects it. */
+static GByteArray *
+crlf_body(GBytes *body)
+{
+	gsize len, i;
+	const char *p = g_bytes_get_data(body, &len);
+	GByteArray *out = g_byte_array_sized_new(len + len / 40 + 2);
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			g_byte_array_append(out, (const guint8 *)"\r", 1);
+		g_byte_array_append(out, (const guint8 *)&p[i], 1);
+	}
+	return out;
+}
+
+static sfsistat
+apply(SMFICTX *ctx, struct msg *m, mugaika_result *r)
+{
+	const GPtrArray *edits = mugaika_result_header_edits(r);
+	const char *code, *dsn, *text;
+	GByteArray *body;
+	gsize off;
+	guint i;
+
+	switch (mugaika_result_action(r)) {
+	case MUGAIKA_DISCARD:
+		return SMFIS_DISCARD;
+	case MUGAIKA_REJECT:
+		mugaika_result_smtp_reply(r, &code, &dsn, &text);
+		smfi_setreply(ctx, (char *)code, (char *)dsn, (char *)text);
+		return SMFIS_REJECT;
+	case MUGAIKA_TEMPFAIL:
+		mugaika_result_smtp_reply(r, &code, &dsn, &text);
+		smfi_setreply(ctx, (char *)code, (char *)dsn, (char *)text);
+		return SMFIS_TEMPFAIL;
+	case MUGAIKA_DELIVER:
+		break;
+	}
+	if (mugaika_result_headers_unknown(r))
+		delete_replaced(ctx, m);
+	for (i = 0; i < edits->len; i++) {
+		const struct mugaika_hdr_edit *e = g_ptr_array_index(edits, i);
+		g_autofree char *v = e->value != NULL ? hval(e->value) : NULL;
+		int rc;
+
+		if (e->op == MUGAIKA_HDR_ADD)
+			rc = smfi_addheader(ctx, e->name, v);
+		else
+			rc = smfi_chgheader(ctx, e->name, (int)e->index, v);
+		if (rc != MI_SUCCESS)
+			return tempfail(ctx, "mugaika: header edit failed");
+	}
+	body = crlf_body(mugaika_result_body(r));
+	for (off = 0; off < body->len || off == 0;) {
+		gsize n = MIN(body->len - off, 65536);
+
+		if (smfi_replacebody(ctx, body->data + off, (int)n) !=
+		    MI_SUCCESS) {
+			g_byte_array_unref(body);
+			return tempfail(
+			    ctx, "mugaika: body replacement failed");
+		}
+		off += n;
+		if (n == 0)
+			break;
+	}
+	g_byte_array_unref(body);
+	return SMFIS_CONTINUE;
+}
+
+/* Read the serialised result the worker wrote. */
+static mugaika_result *
+read_result(int fd, GError **err)
+{
+	struct stat st;
+	g_autofree char *buf = NULL;
+	gsize off = 0;
+
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    (guint64)st.st_size >
+	        pol->limits.max_text_size * 2 + MAX_RESULT_EXTRA) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		    "result file empty or too large");
+		return NULL;
+	}
+	buf = g_malloc((gsize)st.st_size);
+	while (off < (gsize)st.st_size) {
+		ssize_t n =
+		    pread(fd, buf + off, (gsize)st.st_size - off, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED,
+			    "reading the result: %s",
+			    n < 0 ? g_strerror(errno) : "short");
+			return NULL;
+		}
+		off += (gsize)n;
+	}
+	{
+		g_autoptr(GBytes) b =
+		    g_bytes_new_take(g_steal_pointer(&buf), off);
+
+		return mugaika_result_deserialize(b, err);
+	}
+}
+
+/*
+ * Hand the message to the master and wait, telling the MTA we are alive
+ * every few seconds (smfi_progress), up to the queue and message
+ * timeouts plus a margin: the master answers before then, even for a
+ * worker that died or hung.
+ */
+static mugaika_result *
+submit(SMFICTX *ctx, struct msg *m, GError **err)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+	struct conn *c = conn_of(ctx);
+	GVariantBuilder rb;
+	int pair[2] = {-1, -1}, out = -1, fds[MG_IPC_MAX_FDS];
+	guint nfds = 0, i;
+	gint64 deadline;
+	g_autoptr(GVariant) reply = NULL;
+	mugaika_result *r = NULL;
+	gboolean ok;
+	const char *why;
+	guint64 id;
+
+	out = spool_file();
+	if (out < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno),
+		    "result file or socket: %s", g_strerror(errno));
+		goto out;
+	}
+	g_variant_builder_init(&rb, G_VARIANT_TYPE("as"));
+	for (i = 0; i < m->rcpts->len; i++)
+		g_variant_builder_add(
+		    &rb, "s", (const char *)g_ptr_array_index(m->rcpts, i));
+	g_mutex_lock(&job_lock);
+	id = ++job_seq;
+	fds[0] = m->spool;
+	fds[1] = out;
+	fds[2] = pair[1];
+	ok = mg_ipc_send(ctl_sock,
+	    g_variant_new(MG_IPC_JOB, id, m->sender, &rb, qid, c->client), fds,
+	    3, err);
+	g_mutex_unlock(&job_lock);
+	close(pair[1]);
+	pair[1] = -1;
+	if (!ok)
+		goto out;
+	deadline =
+	    g_get_monotonic_time() +
+	    (gint64)(pol->queue_timeout + pol->limits.message_timeout + 30) *
+	        G_USEC_PER_SEC;
+	for (;;) {
+		struct pollfd p = {pair[0], POLLIN, 0};
+		int n = poll(&p, 1, 5000);
+
+		if (n > 0)
+			break;
+		if (n < 0 && errno != EINTR) {
+			g_set_error(err, G_IO_ERROR,
+			    g_io_error_from_errno(errno), "poll: %s",
+			    g_strerror(errno));
+			goto out;
+		}
+		if (g_get_monotonic_time() > deadline) {
+			g_set_error(err, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+			    "no answer from the worker pool");
+			goto out;
+		}
+		smfi_progress(ctx);
+	}
+	reply = mg_ipc_recv(pair[0], MG_IPC_REPLY, fds, &nfds, err);
+	mg_ipc_close_fds(fds, nfds);
+	if (reply == NULL) {
+		if (err != NULL && *err == NULL)
+			g_set_error(err, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE,
+			    "the worker pool went away");
+		goto out;
+	}
+	g_variant_get(reply, "(b&s)", &ok, &why);
+	if (!ok) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", why);
+		goto out;
+	}
+	r = read_result(out, err);
+out:
+	if (out >= 0)
+		close(out);
+	if (pair[0] >= 0)
+		close(pair[0]);
+	return r;
+}
+
+static void
+log_message(SMFICTX *ctx, struct conn *c, struct msg *m,
+    const mugaika_result *r, const char *failure)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+	g_autofree char *from = mg_printable(m->sender, -1, 0);
+	GString *to = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < m->rcpts->len; i++) {
+		g_autofree char *s =
+		    mg_printable(g_ptr_array_index(m->rcpts, i), -1, 0);
+
+		if (i > 0)
+			g_string_append_c(to, ',');
+		g_string_append(to, s);
+	}
+	if (r != NULL)
+		mg_mlog(LOG_INFO,
+		    "%s: client=%s from=<%s> to=<%s> size=%" G_GUINT64_FORMAT
+		    " %s",
+		    qid != NULL ? qid : "NOQUEUE", c->client, from, to->str,
+		    m->size, mugaika_result_summary(r));
+	else
+		mg_mlog(LOG_WARNING,
+		    "%s: client=%s from=<%s> to=<%s> size=%" G_GUINT64_FORMAT
+		    " tempfail: %s",
+		    qid != NULL ? qid : "NOQUEUE", c->client, from, to->str,
+		    m->size, failure);
+	g_string_free(to, TRUE);
+}
+
+static sfsistat
+fe_eom(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+	struct msg *m = c != NULL ? c->msg : NULL;
+	g_autoptr(GError) err = NULL;
+	mugaika_result *r;
+	sfsistat rc;
+
+	if (m == NULL)
+		return tempfail(ctx, NULL);
+	if (m->too_big)
+		return SMFIS_REJECT;
+	if (m->failed) {
+		log_message(ctx, c, m, NULL, "spooling failed");
+		return tempfail(ctx, NULL);
+	}
+	r = submit(ctx, m, &err);
+	if (r == NULL) {
+		log_message(ctx, c, m, NULL, err != NULL ? err->message : "?");
+		return tempfail(ctx, NULL);
+	}
+	log_message(ctx, c, m, r, NULL);
+	rc = apply(ctx, m, r);
+	mugaika_result_free(r);
+	msg_free(m);
+	c->msg = NULL;
+	return rc;
+}
+
+static sfsistat
+fe_abort(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c != NULL) {
+		msg_free(c->msg);
+		c->msg = NULL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fe_close(SMFICTX *ctx)
+{
+	struct conn *c = conn_of(ctx);
+
+	if (c != NULL) {
+		msg_free(c->msg);
+		g_free(c->client);
+		g_free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Ask only for what we use; take leading white space of header values
+ * verbatim when the MTA offers it. */
+static sfsistat
+fe_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+    unsigned long *pf2, unsigned long *pf3)
+{
+	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+	*pf1 = 0;
+	if (f1 & SMFIP_HDR_LEADSPC) {
+		*pf1 |= SMFIP_HDR_LEADSPC;
+		leadspc = TRUE;
+	}
+	*pf2 = 0;
+	*pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+char *
+mg_milter_conn_spec(const char *s)
+{
+	const char *rest, *colon;
+
+	if (!g_str_has_prefix(s, "inet:") && !g_str_has_prefix(s, "inet6:"))
+		return g_strdup(s);
+	rest = strchr(s, ':') + 1;
+	if (strchr(rest, '@') != NULL)
+		return g_strdup(s); /* already libmilter's form */
+	colon = strrchr(rest, ':');
+	if (colon == NULL)
+		return g_strdup(s); /* a bare port */
+	return g_strdup_printf("%.*s%s@%.*s", (int)(rest - s), s, colon + 1,
+	    (int)(colon - rest), rest);
+}
+
+/* Accepted sockets inherit TCP_NODELAY from the listener: set it on every
+ * listening TCP socket we have (libmilter does not expose its own). */
+static void
+set_nodelay_on_listeners(void)
+{
+	int fd, one = 1;
+
+	for (fd = 3; fd < 1024; fd++) {
+		int acc = 0;
+		socklen_t l = sizeof(acc);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) != 0 ||
+		    !acc)
+			continue;
+		if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+}
+
+int
+mg_frontend_run(const struct mg_policy *p, int ctl, const char *conn)
+{
+	struct smfiDesc desc = {
+	    .xxfi_name = "mugaika",
+	    .xxfi_version = SMFI_VERSION,
+	    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY,
+	    .xxfi_connect = fe_connect,
+	    .xxfi_envfrom = fe_envfrom,
+	    .xxfi_envrcpt = fe_envrcpt,
+	    .xxfi_header = fe_header,
+	    .xxfi_eoh = fe_eoh,
+	    .xxfi_body = fe_body,
+	    .xxfi_eom = fe_eom,
+	    .xxfi_abort = fe_abort,
+	    .xxfi_close = fe_close,
+	    .xxfi_data = fe_data,
+	    .xxfi_negotiate = fe_negotiate,
+	};
+	g_autofree char *spec = g_strdup(conn);
+
+	pol = p;
+	ctl_sock = ctl;
+	mg_mlog_set_role("smtp");
+	if (smfi_setconn(spec) != MI_SUCCESS ||
+	    smfi_register(desc) != MI_SUCCESS) {
+		mg_mlog(LOG_ERR, "cannot register the milter on %s", conn);
+		return 75;
+	}
+	/* libmilter reports bind errors only to syslog: open the socket
+	 * ourselves first and say what went wrong. */
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		mg_mlog(LOG_ERR,
+		    "cannot listen on %s (in use, or no "
+		    "permission?)",
+		    conn);
+		return 75;
+	}
+	if (g_str_has_prefix(conn, "unix:") ||
+	    g_str_has_prefix(conn, "local:")) {
+		const char *path = strchr(conn, ':') + 1;
+
+		if (chmod(path, p->milter_socket_mode) != 0)
+			mg_mlog(LOG_WARNING, "chmod %s: %s", path,
+			    g_strerror(errno));
+		/* Postfix's smtpd runs as user postfix: the socket's group
+		 * lets it connect (see FACTS.md). */
+		if (p->milter_socket_group != NULL &&
+		    *p->milter_socket_group != '\0') {
+			struct group *gr = getgrnam(p->milter_socket_group);
+
+			if (gr == NULL ||
+			    chown(path, (uid_t)-1, gr->gr_gid) != 0)
+				mg_mlog(LOG_WARNING,
+				    "cannot give %s to group %s: %s", path,
+				    p->milter_socket_group,
+				    gr == NULL ? "no such group"
+				               : g_strerror(errno));
+		}
+	} else {
+		set_nodelay_on_listeners();
+	}
+	smfi_settimeout(7200);
+	mg_mlog(LOG_INFO, "listening on %s", conn);
+	return smfi_main() == MI_SUCCESS ? 0 : 75;
+}
