@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <gmime/gmime.h>
+#include <json-glib/json-glib.h>
 
 #include "mg_policy.h"
 #include "mg_report.h"
@@ -28,6 +29,7 @@
 #include "mime/mg_header.h"
 #include "mime/mg_walk.h"
 #include "mugaika.h"
+#include "quarantine/mg_audit.h"
 #include "quarantine/mg_quarantine.h"
 #include "scan/mg_scan.h"
 #include "text/mg_notice.h"
@@ -40,6 +42,7 @@ struct mugaika_engine {
 	char *tmpl_virus;  /* held because of malware */
 	struct mg_qstore *store;
 	struct mg_scan_engine *scan;
+	struct mg_audit *audit; /* NULL: no audit log */
 };
 
 struct mugaika_result {
@@ -123,6 +126,11 @@ mugaika_engine_new(const char *config_path, GError **err)
 	e->store = mg_qstore_open(e->policy->quarantine_dir, err);
 	if (e->store == NULL)
 		goto fail;
+	if (e->policy->audit_file != NULL && *e->policy->audit_file != '\0') {
+		e->audit = mg_audit_open(e->policy->audit_file, TRUE, err);
+		if (e->audit == NULL)
+			goto fail;
+	}
 	return e;
 fail:
 	mugaika_engine_free(e);
@@ -142,6 +150,8 @@ mugaika_engine_free(mugaika_engine *e)
 		mg_scan_engine_free(e->scan);
 	if (e->store != NULL)
 		mg_qstore_close(e->store);
+	if (e->audit != NULL)
+		mg_audit_close(e->audit);
 	g_free(e);
 }
 
@@ -727,6 +737,10 @@ make_summary(const mugaika_result *r, const struct mg_walk *w)
 	return g_string_free(s, FALSE);
 }
 
+static gboolean audit_message(mugaika_engine *e, const mugaika_result *r,
+    const struct mg_walk *w, const struct mugaika_envelope *env,
+    GMimeMessage *msg, guint64 size, GError **err);
+
 mugaika_result *
 mugaika_sanitize_fd(
     mugaika_engine *e, int fd, const struct mugaika_envelope *env, GError **err)
@@ -881,6 +895,8 @@ mugaika_sanitize_fd(
 		g_prefix_error(err, "quarantine: ");
 		goto fail;
 	}
+	if (!audit_message(e, r, &w, env, msg, (guint64)st.st_size, err))
+		goto fail;
 	if (r->action == MUGAIKA_REJECT && r->smtp_text == NULL)
 		r->smtp_text = g_strdup_printf(
 		    "message rejected: malware detected (quarantine id %s)",
@@ -953,6 +969,105 @@ fail:
 	mg_walk_clear(&w);
 	mugaika_result_free(r);
 	return NULL;
+}
+
+/* ---- the audit log ---- */
+
+static void
+set_str(JsonObject *o, const char *k, const char *v)
+{
+	if (v != NULL)
+		json_object_set_string_member(o, k, v);
+	else
+		json_object_set_null_member(o, k);
+}
+
+/*
+ * One record for the message and one for each part that was removed or
+ * carried a threat, appended to the hash-chained audit log.  FALSE (and
+ * *err) when a record could not be written and [log] on_log_failure asks
+ * for a tempfail.
+ */
+static gboolean
+audit_message(mugaika_engine *e, const mugaika_result *r,
+    const struct mg_walk *w, const struct mugaika_envelope *env,
+    GMimeMessage *msg, guint64 size, GError **err)
+{
+	static const char *const actions[] = {
+	    "deliver", "discard", "reject", "tempfail"};
+	GMimeObject *mo = msg != NULL ? GMIME_OBJECT(msg) : NULL;
+	g_autoptr(JsonObject) o = json_object_new();
+	g_autoptr(JsonArray) rc = json_array_new();
+	g_autoptr(JsonArray) rs = json_array_new();
+	g_autoptr(JsonArray) th = json_array_new();
+	g_autofree char *from = decoded_header(mo, "From");
+	g_autofree char *subject = decoded_header(mo, "Subject");
+	g_autofree char *mid = decoded_header(mo, "Message-ID");
+	GError *e2 = NULL;
+	guint i;
+
+	if (e->audit == NULL)
+		return TRUE;
+	json_object_set_string_member(o, "type", "message");
+	set_str(o, "host", e->policy->hostname);
+	set_str(o, "queue_id", env != NULL ? env->queue_id : NULL);
+	set_str(o, "client", env != NULL ? env->client_addr : NULL);
+	set_str(o, "sender", env != NULL ? env->sender : NULL);
+	for (i = 0; env != NULL && env->recipients != NULL &&
+	            env->recipients[i] != NULL;
+	     i++)
+		json_array_add_string_element(rc, env->recipients[i]);
+	json_object_set_array_member(o, "recipients", json_array_ref(rc));
+	set_str(o, "message_id", mid);
+	set_str(o, "from", from);
+	set_str(o, "subject", subject);
+	json_object_set_int_member(o, "size", (gint64)size);
+	set_str(o, "disposition", mugaika_disposition_name(r->disposition));
+	set_str(o, "action", actions[r->action]);
+	set_str(o, "quarantine_id", r->quarantine_id);
+	for (i = 0; i < w->reasons->len; i++)
+		json_array_add_string_element(rs,
+		    mg_reason_id(g_array_index(w->reasons, enum mg_reason, i)));
+	json_object_set_array_member(o, "reasons", json_array_ref(rs));
+	for (i = 0; i < w->threats->len; i++)
+		json_array_add_string_element(
+		    th, g_ptr_array_index(w->threats, i));
+	json_object_set_array_member(o, "threats", json_array_ref(th));
+	if (!mg_audit_append(e->audit, o, &e2))
+		goto failed;
+	for (i = 0; i < w->parts->len; i++) {
+		const struct mg_part *p = g_ptr_array_index(w->parts, i);
+		g_autoptr(JsonObject) po = NULL;
+
+		if (p->action != MG_ACTION_REMOVED && p->threat == NULL)
+			continue;
+		po = json_object_new();
+		json_object_set_string_member(po, "type", "part");
+		set_str(po, "queue_id", env != NULL ? env->queue_id : NULL);
+		set_str(po, "quarantine_id", r->quarantine_id);
+		set_str(po, "path", p->path);
+		set_str(po, "filename", p->filename);
+		set_str(po, "declared_type", p->declared_type);
+		set_str(po, "detected_type", p->detected_type);
+		json_object_set_int_member(po, "size", (gint64)p->size);
+		set_str(po, "sha256", p->sha256);
+		set_str(po, "action", mg_action_name(p->action));
+		set_str(po, "reason",
+		    p->reason == MG_REASON_NONE ? NULL
+		                                : mg_reason_id(p->reason));
+		set_str(po, "threat", p->threat);
+		if (!mg_audit_append(e->audit, po, &e2))
+			goto failed;
+	}
+	return TRUE;
+failed:
+	g_warning("audit log: %s", e2->message);
+	if (e->policy->on_log_failure == MG_LOG_FAILURE_CONTINUE) {
+		g_error_free(e2);
+		return TRUE;
+	}
+	g_propagate_prefixed_error(err, e2, "audit log: ");
+	return FALSE;
 }
 
 /* ---- writing the whole message (the CLI; the milter applies the edits
@@ -1212,6 +1327,11 @@ mugaika_engine_hold(mugaika_engine *e, int fd, const char *reason_id,
 	r->report = make_report(r, &w, NULL, env, (guint64)st.st_size);
 	if (store_original(e, fd, env, NULL, r, &w, err) != MG_OK) {
 		g_prefix_error(err, "quarantine: ");
+		mg_walk_clear(&w);
+		mugaika_result_free(r);
+		return NULL;
+	}
+	if (!audit_message(e, r, &w, env, NULL, (guint64)st.st_size, err)) {
 		mg_walk_clear(&w);
 		mugaika_result_free(r);
 		return NULL;

@@ -143,6 +143,25 @@ def main():
         check(r.returncode == 0, "delete: exit 0")
         r = run(cli, ["quarantine", "--config", conf, "export", qid])
         check(r.returncode == 1 and r.stdout == b"", "export after delete: exit 1")
+        # The audit log of what happened, and its hash chain.
+        auditc = write_conf(tempfile.mkdtemp(dir=d), src,
+                            "[log]\naudit_file = %s/audit.log\n" % d)
+        r = run(cli, ["sanitize", "--config", auditc, "--sender", "env@example.jp", inp])
+        r2 = run(cli, ["sanitize", "--config", auditc, inp])
+        check(r.returncode == 0 and r2.returncode == 0, "sanitize with an audit log")
+        lines = open(os.path.join(d, "audit.log"), encoding="utf-8").read().splitlines()
+        recs = [json.loads(x) for x in lines]
+        check([x["seq"] for x in recs] == list(range(1, len(recs) + 1))
+              and recs[0]["type"] == "message" and recs[0]["sender"] == "env@example.jp"
+              and any(x["type"] == "part" for x in recs),
+              "audit: message and part records, seq 1..n")
+        r = run(cli, ["audit", "--config", auditc, "verify"])
+        check(r.returncode == 0, "audit verify: ok")
+        raw = open(os.path.join(d, "audit.log"), "rb").read()
+        open(os.path.join(d, "audit.log"), "wb").write(raw.replace(b"env@example.jp", b"env@example.jq", 1))
+        r = run(cli, ["audit", "--config", auditc, "verify"])
+        check(r.returncode == 1, "audit verify: an edited record is detected")
+
         r = run(cli, ["quarantine", "--config", conf, "purge", "--older-than", "30d"])
         r2 = run(cli, ["quarantine", "--config", conf, "list", "--json"])
         check(r.returncode == 0 and len(json.loads(r2.stdout)) == 1,
