@@ -369,6 +369,8 @@ apply(SMFICTX *ctx, struct msg *m, mugaika_result *r)
 		if (rc != MI_SUCCESS)
 			return tempfail(ctx, "mugaika: header edit failed");
 	}
+	if (mugaika_result_passthrough(r))
+		return SMFIS_CONTINUE; /* a verified release: body as it is */
 	body = crlf_body(mugaika_result_body(r));
 	for (off = 0; off < body->len || off == 0;) {
 		gsize n = MIN(body->len - off, 65536);

@@ -138,6 +138,8 @@ static const struct key keys[] = {
     {"milter", "queue_timeout", K_DURATION, P(queue_timeout), NULL},
     {"milter", "pidfile", K_PATH, P(pidfile), NULL},
     {"milter", "max_attempts", K_UINT, P(max_attempts), NULL},
+    {"release", "key_file", K_PATH, P(release_key_file), NULL},
+    {"release", "relay", K_STRING, P(release_relay), NULL},
 };
 
 void
@@ -217,6 +219,8 @@ mg_policy_new_default(void)
 	p->queue_timeout = MG_DEF_QUEUE_TIMEOUT;
 	p->pidfile = g_strdup("/run/mugaika/mugaika-milter.pid");
 	p->max_attempts = MG_DEF_MAX_ATTEMPTS;
+	p->release_key_file = g_strdup(MUGAIKA_SYSCONFDIR "/release.key");
+	p->release_relay = g_strdup("127.0.0.1:25");
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
 		p->hostname = g_strdup(host);
@@ -245,6 +249,8 @@ mg_policy_free(struct mg_policy *p)
 	g_free(p->spool_dir);
 	g_free(p->milter_user);
 	g_free(p->pidfile);
+	g_free(p->release_key_file);
+	g_free(p->release_relay);
 	g_free(p);
 }
 

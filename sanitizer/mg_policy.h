@@ -136,6 +136,9 @@ struct mg_policy {
 	guint queue_timeout;       /* seconds */
 	char *pidfile;
 	guint max_attempts; /* crashes on one message before it is held */
+	/* [release] */
+	char *release_key_file; /* HMAC key binding release headers */
+	char *release_relay;    /* host:port to re-inject released mail */
 	/* [log] */
 	char *audit_file; /* NULL or empty: no audit log */
 	enum mg_log_failure on_log_failure;

@@ -43,6 +43,7 @@ struct mugaika_engine {
 	struct mg_qstore *store;
 	struct mg_scan_engine *scan;
 	struct mg_audit *audit; /* NULL: no audit log */
+	GBytes *release_key;    /* NULL: releases are not recognised */
 };
 
 struct mugaika_result {
@@ -50,6 +51,8 @@ struct mugaika_result {
 	enum mugaika_action action;
 	char *smtp_code, *smtp_dsn, *smtp_text;
 	gboolean headers_unknown; /* edits only add (mugaika_engine_hold) */
+	gboolean passthrough;     /* a verified release: body unchanged */
+	GPtrArray *threats;       /* char *, for mugaika_engine_rescan */
 	char *quarantine_id;
 	char *report;
 	char *summary;
@@ -126,6 +129,24 @@ mugaika_engine_new(const char *config_path, GError **err)
 	e->store = mg_qstore_open(e->policy->quarantine_dir, err);
 	if (e->store == NULL)
 		goto fail;
+	/* The release key is optional: without it no release header is
+	 * ever believed, and `mugaika quarantine release` refuses to run. */
+	{
+		char *key = NULL;
+		gsize klen = 0;
+
+		if (g_file_get_contents(
+		        e->policy->release_key_file, &key, &klen, NULL)) {
+			if (klen >= 16)
+				e->release_key = g_bytes_new_take(key, klen);
+			else {
+				g_warning("%s: release key shorter than 16 "
+				          "bytes: ignored",
+				    e->policy->release_key_file);
+				g_free(key);
+			}
+		}
+	}
 	if (e->policy->audit_file != NULL && *e->policy->audit_file != '\0') {
 		e->audit = mg_audit_open(e->policy->audit_file, TRUE, err);
 		if (e->audit == NULL)
@@ -152,6 +173,8 @@ mugaika_engine_free(mugaika_engine *e)
 		mg_qstore_close(e->store);
 	if (e->audit != NULL)
 		mg_audit_close(e->audit);
+	if (e->release_key != NULL)
+		g_bytes_unref(e->release_key);
 	g_free(e);
 }
 
@@ -167,6 +190,8 @@ mugaika_result_free(mugaika_result *r)
 	if (r == NULL)
 		return;
 	g_free(r->quarantine_id);
+	if (r->threats != NULL)
+		g_ptr_array_unref(r->threats);
 	g_free(r->smtp_code);
 	g_free(r->smtp_dsn);
 	g_free(r->smtp_text);
@@ -741,9 +766,181 @@ static gboolean audit_message(mugaika_engine *e, const mugaika_result *r,
     const struct mg_walk *w, const struct mugaika_envelope *env,
     GMimeMessage *msg, guint64 size, GError **err);
 
-mugaika_result *
-mugaika_sanitize_fd(
-    mugaika_engine *e, int fd, const struct mugaika_envelope *env, GError **err)
+/* ---- releases ---- */
+
+#define RELEASE_HEADER "X-Mugaika-Release"
+
+/*
+ * SHA-256 (hex) of a message's body: the bytes after the blank line that
+ * ends the header, with CRLF read as LF (the MTA may have changed line
+ * ends on the way back in).  The header is left out on purpose: the MTA
+ * adds a Received line when the message is re-injected, and nothing but
+ * the body can carry an attachment.
+ */
+static char *
+body_digest(const char *data, gsize len)
+{
+	g_autoptr(GChecksum) c = g_checksum_new(G_CHECKSUM_SHA256);
+	gsize i = header_block_len(data, len), start;
+
+	if (i < len && data[i] == '\r')
+		i++;
+	start = i < len ? i + 1 : len;
+	for (i = start; i < len;) {
+		gsize run = i;
+
+		while (run < len && data[run] != '\r')
+			run++;
+		g_checksum_update(c, (const guchar *)data + i, run - i);
+		if (run < len) {
+			if (run + 1 < len && data[run + 1] == '\n') {
+				run++; /* CRLF: keep the LF only */
+			} else {
+				g_checksum_update(c, (const guchar *)"\r", 1);
+				run++;
+			}
+		}
+		i = run;
+	}
+	return g_strdup(g_checksum_get_string(c));
+}
+
+static char *
+release_mac(GBytes *key, const char *qid, const char *digest)
+{
+	g_autofree char *msg =
+	    g_strdup_printf("mugaika-release-v1\n%s\n%s", qid, digest);
+	gsize klen;
+	const guchar *k = g_bytes_get_data(key, &klen);
+
+	return g_compute_hmac_for_string(G_CHECKSUM_SHA256, k, klen, msg, -1);
+}
+
+static gboolean
+equal_const_time(const char *a, const char *b)
+{
+	gsize la = strlen(a), lb = strlen(b), i;
+	guchar d = la != lb;
+
+	for (i = 0; i < la && i < lb; i++)
+		d |= (guchar)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* The quarantine id of a verified release header, or NULL. */
+static char *
+verified_release(
+    mugaika_engine *e, GPtrArray *headers, const char *data, gsize len)
+{
+	guint i;
+
+	if (e->release_key == NULL)
+		return NULL;
+	for (i = 0; i < headers->len; i++) {
+		const struct orig_header *h = g_ptr_array_index(headers, i);
+		g_autofree char *v = NULL, *digest = NULL, *mac = NULL;
+		char qid[64], hex[65];
+
+		if (g_ascii_strcasecmp(h->name, RELEASE_HEADER) != 0)
+			continue;
+		v = g_strstrip(g_strdup(h->raw));
+		if (sscanf(v, "id=%63[A-Z0-9-]; mac=%64[0-9a-f]", qid, hex) !=
+		        2 ||
+		    !mg_qstore_valid_id(qid))
+			return NULL;
+		digest = body_digest(data, len);
+		mac = release_mac(e->release_key, qid, digest);
+		return equal_const_time(mac, hex) ? g_strdup(qid) : NULL;
+	}
+	return NULL;
+}
+
+char *
+mugaika_engine_release_header(
+    mugaika_engine *e, const char *qid, int fd, GError **err)
+{
+	g_autofree char *data = NULL, *digest = NULL, *mac = NULL;
+	gsize len = 0, cap = 1 << 16;
+	ssize_t n;
+
+	if (e->release_key == NULL) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+		    "no release key (%s): create one with "
+		    "`head -c 32 /dev/urandom > %s`",
+		    e->policy->release_key_file, e->policy->release_key_file);
+		return NULL;
+	}
+	data = g_malloc(cap);
+	while ((n = pread(fd, data + len, cap - len, (off_t)len)) > 0) {
+		len += (gsize)n;
+		if (len == cap) {
+			cap *= 2;
+			data = g_realloc(data, cap);
+		}
+	}
+	if (n < 0) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno),
+		    "read: %s", g_strerror(errno));
+		return NULL;
+	}
+	digest = body_digest(data, len);
+	mac = release_mac(e->release_key, qid, digest);
+	return g_strdup_printf("id=%s; mac=%s", qid, mac);
+}
+
+gboolean
+mugaika_result_passthrough(const mugaika_result *r)
+{
+	return r->passthrough;
+}
+
+/*
+ * A verified release: the original goes through as it is.  Incoming
+ * X-Mugaika* headers but the release header go (as always); X-Mugaika
+ * says where the message came from.
+ */
+static void
+make_passthrough(const struct mg_policy *pol, mugaika_result *r,
+    const char *qid, const char *data, gsize len)
+{
+	gsize hl = header_block_len(data, len), start;
+	guint i, j;
+
+	if (hl < len && data[hl] == '\r')
+		hl++;
+	start = hl < len ? hl + 1 : len;
+	r->passthrough = TRUE;
+	r->disposition = MUGAIKA_CLEAN;
+	r->action = MUGAIKA_DELIVER;
+	r->edits =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)hdr_edit_free);
+	for (i = r->headers->len; i-- > 0;) {
+		const struct orig_header *h = g_ptr_array_index(r->headers, i);
+		guint idx = 0;
+
+		if (g_ascii_strncasecmp(h->name, "x-mugaika", 9) != 0 ||
+		    g_ascii_strcasecmp(h->name, RELEASE_HEADER) == 0)
+			continue;
+		for (j = 0; j <= i; j++)
+			idx += g_ascii_strcasecmp(
+			           ((struct orig_header *)g_ptr_array_index(
+			                r->headers, j))
+			               ->name,
+			           h->name) == 0;
+		add_edit(r->edits, MUGAIKA_HDR_CHANGE, h->name, idx, NULL);
+	}
+	{
+		g_autofree char *xm = g_strdup_printf(
+		    "released; id=%s; host=%s", qid, pol->hostname);
+
+		add_edit(r->edits, MUGAIKA_HDR_ADD, "X-Mugaika", 0, xm);
+	}
+	r->body = g_bytes_new(data + start, len - start);
+}
+
+static mugaika_result *
+sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
+    gboolean dry, GError **err)
 {
 	const struct mg_policy *pol = e->policy;
 	GMimeParserOptions *popts = NULL;
@@ -856,6 +1053,31 @@ mugaika_sanitize_fd(
 		g_ptr_array_sort(r->headers, by_offset);
 	}
 
+	/* A message released from the quarantine by an administrator goes
+	 * through as it is, once its release header verifies against its
+	 * body and it still scans clean. */
+	if (!dry && msg != NULL && !w.structural && map != NULL) {
+		g_autofree char *rq =
+		    verified_release(e, r->headers, map, (gsize)st.st_size);
+
+		if (rq != NULL) {
+			scan_extra(&w, "message", "message/rfc822", map,
+			    (gsize)st.st_size);
+			if (w.threats->len == 0 && !w.structural) {
+				make_passthrough(
+				    pol, r, rq, map, (gsize)st.st_size);
+				r->report = make_report(
+				    r, &w, msg, env, (guint64)st.st_size);
+				r->summary = g_strdup_printf(
+				    "disposition=released id=%s", rq);
+				if (!audit_message(e, r, &w, env, msg,
+				        (guint64)st.st_size, err))
+					goto fail;
+				goto done;
+			}
+		}
+	}
+
 	/* 3. The walk. */
 	if (!w.structural && msg != NULL) {
 		mg_walk_message(&w, msg);
@@ -887,7 +1109,8 @@ mugaika_sanitize_fd(
 			r->smtp_dsn = g_strdup("5.7.1");
 		}
 	}
-	store = r->disposition != MUGAIKA_CLEAN;
+	store = r->disposition != MUGAIKA_CLEAN && !dry;
+	r->threats = g_ptr_array_ref(w.threats);
 	if (store)
 		r->quarantine_id = mg_qstore_new_id();
 	r->report = make_report(r, &w, msg, env, (guint64)st.st_size);
@@ -895,7 +1118,8 @@ mugaika_sanitize_fd(
 		g_prefix_error(err, "quarantine: ");
 		goto fail;
 	}
-	if (!audit_message(e, r, &w, env, msg, (guint64)st.st_size, err))
+	if (!dry &&
+	    !audit_message(e, r, &w, env, msg, (guint64)st.st_size, err))
 		goto fail;
 	if (r->action == MUGAIKA_REJECT && r->smtp_text == NULL)
 		r->smtp_text = g_strdup_printf(
@@ -952,6 +1176,7 @@ mugaika_sanitize_fd(
 
 		r->summary = make_summary(r, &w);
 	}
+done:
 	/* GMime parts may point into the mapping: drop them first. */
 	g_clear_object(&msg);
 	g_clear_object(&parser);
@@ -969,6 +1194,30 @@ fail:
 	mg_walk_clear(&w);
 	mugaika_result_free(r);
 	return NULL;
+}
+
+mugaika_result *
+mugaika_sanitize_fd(
+    mugaika_engine *e, int fd, const struct mugaika_envelope *env, GError **err)
+{
+	return sanitize(e, fd, env, FALSE, err);
+}
+
+gboolean
+mugaika_engine_rescan(mugaika_engine *e, int fd, GPtrArray **threats_r,
+    gboolean *held_r, GError **err)
+{
+	mugaika_result *r = sanitize(e, fd, NULL, TRUE, err);
+
+	if (r == NULL)
+		return FALSE;
+	*threats_r = g_ptr_array_ref(
+	    r->threats != NULL ? r->threats
+	                       : g_ptr_array_new_with_free_func(g_free));
+	*held_r = r->disposition == MUGAIKA_QUARANTINED ||
+	          r->disposition == MUGAIKA_REJECTED;
+	mugaika_result_free(r);
+	return TRUE;
 }
 
 /* ---- the audit log ---- */
@@ -1186,9 +1435,9 @@ mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err)
 /* disposition, action, smtp code, dsn, text, quarantine id, report,
  * summary, edits (op, name, index, value or nothing), body, headers
  * unknown. */
-#define RESULT_TYPE "(uussssssa(usums)ayb)"
+#define RESULT_TYPE "(uussssssa(usums)aybb)"
 /* The same for g_variant_new(): the body goes in as a ready GVariant. */
-#define RESULT_FORMAT "(uussssssa(usums)@ayb)"
+#define RESULT_FORMAT "(uussssssa(usums)@aybb)"
 
 GBytes *
 mugaika_result_serialize(const mugaika_result *r)
@@ -1236,7 +1485,7 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 	g_autoptr(GVariant) body = NULL;
 	const char *code, *dsn, *text, *qid, *report, *summary;
 	guint32 disp, action;
-	gboolean unknown;
+	gboolean unknown, passthrough;
 	mugaika_result *r;
 	guint32 op, idx;
 	const char *name, *value;
@@ -1250,7 +1499,7 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 		v = g_steal_pointer(&n);
 	}
 	g_variant_get(v, RESULT_FORMAT, &disp, &action, &code, &dsn, &text,
-	    &qid, &report, &summary, &it, &body, &unknown);
+	    &qid, &report, &summary, &it, &body, &unknown, &passthrough);
 	if (disp > MUGAIKA_REJECTED || action > MUGAIKA_TEMPFAIL) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		    "result: bad disposition or action");
@@ -1278,6 +1527,7 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 	g_free((char *)report);
 	g_free((char *)summary);
 	r->headers_unknown = unknown;
+	r->passthrough = passthrough;
 	r->headers =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)orig_header_free);
 	r->edits =

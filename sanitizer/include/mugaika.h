@@ -135,6 +135,30 @@ mugaika_result *mugaika_engine_hold(mugaika_engine *e, int fd,
     const char *reason_id, const struct mugaika_envelope *env, GError **err);
 gboolean mugaika_result_headers_unknown(const mugaika_result *r);
 
+/*
+ * Releasing a kept message: the value of the X-Mugaika-Release header to
+ * put on the original (read from `fd`) when it is re-injected, binding the
+ * quarantine id to the message body with an HMAC under [release]
+ * key_file.  When the gateway later sees a message whose release header
+ * verifies against its body, it delivers the message as it is (still
+ * scanned; a threat still holds it).  NULL and *err when no key is
+ * configured.
+ */
+char *mugaika_engine_release_header(
+    mugaika_engine *e, const char *qid, int fd, GError **err);
+/* TRUE when the result passes the original body through unchanged (a
+ * verified release): the milter does not replace the body. */
+gboolean mugaika_result_passthrough(const mugaika_result *r);
+
+/*
+ * Scan a kept message again with the signatures loaded now (the full
+ * walk: parts, archives, scanning), storing nothing.  *threats_r gets the
+ * threat names found (empty when none) and *held_r whether the message
+ * would be held for any reason.  FALSE and *err on an environment failure.
+ */
+gboolean mugaika_engine_rescan(mugaika_engine *e, int fd, GPtrArray **threats_r,
+    gboolean *held_r, GError **err);
+
 G_END_DECLS
 
 #endif

@@ -420,6 +420,63 @@ test_hold(void)
 	teardown(&f);
 }
 
+static void
+test_release(void)
+{
+	struct fixture f;
+	g_autofree char *key = NULL, *extra = NULL, *hv = NULL;
+	g_autofree char *released = NULL, *forged = NULL, *tampered = NULL;
+	g_autoptr(GError) err = NULL;
+	const char *orig =
+	    "From: a@example.jp\nSubject: doc\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nhello\n--b\n"
+	    "Content-Type: application/pdf; name=a.pdf\n\n%PDF-1.4\n--b--\n";
+	g_autofree char *path = NULL;
+	mugaika_result *r;
+	int fd;
+
+	key = g_strdup_printf("/tmp/mugaika-release-%d.key", (int)getpid());
+	g_assert_true(
+	    g_file_set_contents(key, "0123456789abcdef0123", -1, NULL));
+	extra = g_strdup_printf("[release]\nkey_file = %s\n", key);
+	setup(&f, extra);
+	path = g_build_filename(f.dir, "orig.eml", NULL);
+	g_assert_true(g_file_set_contents(path, orig, -1, NULL));
+	fd = open(path, O_RDONLY);
+	hv = mugaika_engine_release_header(
+	    f.engine, "20261122-ABCDEFGHJKLM", fd, &err);
+	close(fd);
+	g_assert_no_error(err);
+
+	/* Re-injected: the MTA adds a Received line and CRLF line ends. */
+	released = g_strdup_printf("Received: from localhost\r\n"
+	                           "X-Mugaika-Release: %s\r\n%s",
+	    hv, orig);
+	r = run(&f, released, -1);
+	g_assert_true(mugaika_result_passthrough(r));
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_CLEAN);
+	g_assert_nonnull(
+	    strstr(g_bytes_get_data(mugaika_result_body(r), NULL), "%PDF-1.4"));
+	mugaika_result_free(r);
+
+	/* A forged or replayed header on other content is worthless. */
+	forged = g_strdup_printf("X-Mugaika-Release: id=20261122-ABCDEFGHJKLM; "
+	                         "mac=%064d\n%s",
+	    0, orig);
+	r = run(&f, forged, -1);
+	g_assert_false(mugaika_result_passthrough(r));
+	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_SANITIZED);
+	mugaika_result_free(r);
+	tampered = g_strdup_printf("X-Mugaika-Release: %s\n%s", hv, orig);
+	tampered[strlen(tampered) - 12] = 'X'; /* one byte of the body */
+	r = run(&f, tampered, -1);
+	g_assert_false(mugaika_result_passthrough(r));
+	mugaika_result_free(r);
+	teardown(&f);
+	unlink(key);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -433,5 +490,6 @@ main(int argc, char **argv)
 	g_test_add_func("/walk/escaping-flowed", test_text_escaping_and_flowed);
 	g_test_add_func("/walk/serialize", test_serialize);
 	g_test_add_func("/walk/hold", test_hold);
+	g_test_add_func("/walk/release", test_release);
 	return g_test_run();
 }
