@@ -456,8 +456,13 @@ test_release(void)
 	r = run(&f, released, -1);
 	g_assert_true(mugaika_result_passthrough(r));
 	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_CLEAN);
-	g_assert_nonnull(
-	    strstr(g_bytes_get_data(mugaika_result_body(r), NULL), "%PDF-1.4"));
+	{
+		gsize blen;
+		const char *bd =
+		    g_bytes_get_data(mugaika_result_body(r), &blen);
+
+		g_assert_nonnull(g_strstr_len(bd, (gssize)blen, "%PDF-1.4"));
+	}
 	mugaika_result_free(r);
 
 	/* A forged or replayed header on other content is worthless. */
