@@ -716,6 +716,40 @@ scan_extra(struct mg_walk *w, const char *path, const char *type,
 	g_ptr_array_add(w->parts, p);
 }
 
+/*
+ * A threat in the delivered text came from the text parts it was made of
+ * (they are not scanned one by one: see mg_walk.c): mark them, so the
+ * report names the part that carried it.
+ */
+static void
+blame_text_parts(struct mg_walk *w)
+{
+	const struct mg_part *t = NULL;
+	guint i;
+
+	for (i = 0; i < w->parts->len; i++) {
+		const struct mg_part *p = g_ptr_array_index(w->parts, i);
+
+		if (g_strcmp0(p->path, "text") == 0 && p->threat != NULL)
+			t = p;
+	}
+	if (t == NULL)
+		return;
+	for (i = 0; i < w->parts->len; i++) {
+		struct mg_part *p = g_ptr_array_index(w->parts, i);
+
+		if (p->action != MG_ACTION_KEPT &&
+		    p->action != MG_ACTION_CONVERTED)
+			continue;
+		if (p == t || g_strcmp0(p->path, "message") == 0)
+			continue;
+		p->action = MG_ACTION_REMOVED;
+		p->reason = MG_REASON_VIRUS;
+		g_free(p->threat);
+		p->threat = g_strdup(t->threat);
+	}
+}
+
 static char *
 make_report(const mugaika_result *r, const struct mg_walk *w, GMimeMessage *msg,
     const struct mugaika_envelope *env, guint64 size)
@@ -1090,6 +1124,7 @@ sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 		scan_extra(
 		    &w, "message", "message/rfc822", map, (gsize)st.st_size);
 	scan_extra(&w, "text", "text/plain", w.text->str, w.text->len);
+	blame_text_parts(&w);
 
 	/* 4. Keep the original before anything can be delivered. */
 	if (w.structural)
