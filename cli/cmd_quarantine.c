@@ -1,6 +1,7 @@
 /*
  * cmd_quarantine.c - `mugaika quarantine`: list, show, export, delete and
- * purge the originals kept in the quarantine store.
+ * purge the originals kept in the quarantine store (`release` is in
+ * cmd_release.c).
  *
  * Untrusted input: every string of a stored entry (decoded headers,
  * envelope addresses, the report's file names) came from a sender; in
@@ -560,6 +561,33 @@ do_purge(struct mg_qstore *q, const struct opts *o)
 	return MG_EXIT_OK;
 }
 
+/*
+ * The action word, found before the options are parsed, because
+ * `release` has options of its own (cmd_release.c).  The values of the
+ * options that take one are skipped, so `--config release` is not it.
+ */
+static const char *
+action_word(int argc, char **argv)
+{
+	static const char *const with_value[] = {
+	    "-c", "--config", "--store", "--since", "--older-than", "--to"};
+	size_t j;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return argv[i];
+		for (j = 0; j < G_N_ELEMENTS(with_value); j++)
+			if (strcmp(argv[i], with_value[j]) == 0) {
+				i++;
+				break;
+			}
+	}
+	return NULL;
+}
+
 static const struct action *
 find_action(const char *name)
 {
@@ -579,6 +607,9 @@ summary_text(void)
 
 	for (i = 0; i < G_N_ELEMENTS(actions); i++)
 		g_string_append_printf(s, "\n  %s", actions[i].help);
+	g_string_append(s,
+	    "\n  release ID --original [--to ADDR]...  deliver the original "
+	    "after review\n    (see `mugaika quarantine release --help`)");
 	g_string_append(s,
 	    "\n\nSPEC is a duration (7d, 12h, 90m: that long ago) or a "
 	    "date (2026-11-20).\nAGE is a duration (30d, 12h, 90m, 45s).\n"
@@ -644,6 +675,8 @@ mg_cli_quarantine(int argc, char **argv)
 	guint nargs;
 	int i;
 
+	if (g_strcmp0(action_word(argc, argv), "release") == 0)
+		return mg_cli_quarantine_release(argc, argv);
 	/* argv[0] names the program in --help. */
 	args[0] = g_strdup("mugaika quarantine");
 	for (i = 1; i < argc; i++)

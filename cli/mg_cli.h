@@ -14,6 +14,9 @@
 /* argv[0] is the subcommand name. */
 int mg_cli_sanitize(int argc, char **argv);
 int mg_cli_quarantine(int argc, char **argv);
+/* `mugaika quarantine release`: argv as mg_cli_quarantine() got it
+ * (cmd_release.c). */
+int mg_cli_quarantine_release(int argc, char **argv);
 int mg_cli_audit(int argc, char **argv);
 int mg_cli_status(int argc, char **argv);
 

@@ -952,8 +952,7 @@ make_passthrough(const struct mg_policy *pol, mugaika_result *r,
 		const struct orig_header *h = g_ptr_array_index(r->headers, i);
 		guint idx = 0;
 
-		if (g_ascii_strncasecmp(h->name, "x-mugaika", 9) != 0 ||
-		    g_ascii_strcasecmp(h->name, RELEASE_HEADER) == 0)
+		if (g_ascii_strncasecmp(h->name, "x-mugaika", 9) != 0)
 			continue;
 		for (j = 0; j <= i; j++)
 			idx += g_ascii_strcasecmp(
@@ -961,6 +960,10 @@ make_passthrough(const struct mg_policy *pol, mugaika_result *r,
 			                r->headers, j))
 			               ->name,
 			           h->name) == 0;
+		/* Only the release header that verified (the first) stays. */
+		if (g_ascii_strcasecmp(h->name, RELEASE_HEADER) == 0 &&
+		    idx == 1)
+			continue;
 		add_edit(r->edits, MUGAIKA_HDR_CHANGE, h->name, idx, NULL);
 	}
 	{
