@@ -1,0 +1,123 @@
+/*
+ * mg_cdr.c - the CDR module table and what every module shares.
+ */
+#include <string.h>
+
+#include "cdr/mg_cdr.h"
+
+extern const struct mg_cdr_module mg_cdr_pdf;
+extern const struct mg_cdr_module mg_cdr_ooxml;
+extern const struct mg_cdr_module mg_cdr_image;
+extern const struct mg_cdr_module mg_cdr_svg;
+extern const struct mg_cdr_module mg_cdr_rtf;
+extern const struct mg_cdr_module mg_cdr_text;
+
+const struct mg_cdr_module *const mg_cdr_modules[] = {
+    &mg_cdr_pdf,
+    &mg_cdr_ooxml,
+    &mg_cdr_image,
+    &mg_cdr_svg,
+    &mg_cdr_rtf,
+    &mg_cdr_text,
+    NULL,
+};
+
+static const struct {
+	const char *id, *ja, *en;
+} removed_texts[] = {
+    {MG_CDR_RM_VBA, "VBA マクロを削除", "VBA macros removed"},
+    {MG_CDR_RM_XLM, "Excel 4.0 (XLM) マクロを削除",
+	"Excel 4.0 (XLM) macros removed"},
+    {MG_CDR_RM_ACTIVEX, "ActiveX コントロールを削除",
+	"ActiveX controls removed"},
+    {MG_CDR_RM_OLE, "埋め込みオブジェクト (OLE) を削除",
+	"embedded (OLE) objects removed"},
+    {MG_CDR_RM_EXTERNAL, "外部参照（外部テンプレート・外部リンク）を削除",
+	"external references removed"},
+    {MG_CDR_RM_DDE, "DDE フィールドを削除", "DDE fields removed"},
+    {MG_CDR_RM_FIELDS, "外部ファイルを読み込むフィールドを削除",
+	"INCLUDETEXT/INCLUDEPICTURE fields removed"},
+    {MG_CDR_RM_CUSTOMUI, "リボン拡張 (customUI) を削除",
+	"ribbon extensions (customUI) removed"},
+    {MG_CDR_RM_DATACONN, "外部データ接続を削除",
+	"external data connections removed"},
+    {MG_CDR_RM_JAVASCRIPT, "JavaScript を削除", "JavaScript removed"},
+    {MG_CDR_RM_AUTOACTION, "自動実行アクションを削除",
+	"automatic actions removed"},
+    {MG_CDR_RM_ACTIONS, "起動・送信などのアクションを削除",
+	"launch/submit actions removed"},
+    {MG_CDR_RM_EMBEDDED, "埋め込みファイルを削除", "embedded files removed"},
+    {MG_CDR_RM_MULTIMEDIA, "動画・音声・3D を削除",
+	"multimedia and 3D removed"},
+    {MG_CDR_RM_FORMS, "XFA フォームを削除", "XFA forms removed"},
+    {MG_CDR_RM_LINKS, "ハイパーリンクを無効化", "hyperlinks disabled"},
+    {MG_CDR_RM_METADATA, "メタデータを削除", "metadata removed"},
+    {MG_CDR_RM_TRAILING, "末尾の余分なデータを削除",
+	"trailing data removed"},
+    {MG_CDR_RM_FORMULAS, "数式として解釈される値を無効化",
+	"formula-like cell values neutralised"},
+    {MG_CDR_RM_TEMPLATE, "添付テンプレートの参照を削除",
+	"attached template reference removed"},
+    {MG_CDR_RM_SCRIPT, "スクリプトを削除", "scripts removed"},
+};
+
+const char *
+mg_cdr_removed_text(const char *id, const char *lang)
+{
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(removed_texts); i++)
+		if (strcmp(removed_texts[i].id, id) == 0)
+			return g_strcmp0(lang, "en") == 0 ? removed_texts[i].en
+							  : removed_texts[i].ja;
+	return id;
+}
+
+void
+mg_cdr_result_init(struct mg_cdr_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->removed = g_ptr_array_new();
+}
+
+void
+mg_cdr_result_clear(struct mg_cdr_result *r)
+{
+	if (r->data != NULL)
+		g_bytes_unref(r->data);
+	g_free(r->extension);
+	g_free(r->mime_type);
+	g_free(r->detail);
+	if (r->removed != NULL)
+		g_ptr_array_unref(r->removed);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+mg_cdr_result_removed(struct mg_cdr_result *r, const char *id)
+{
+	guint i;
+
+	for (i = 0; i < r->removed->len; i++)
+		if (strcmp(g_ptr_array_index(r->removed, i), id) == 0)
+			return;
+	g_ptr_array_add(r->removed, (gpointer)id);
+}
+
+const struct mg_cdr_module *
+mg_cdr_pick(const char *type, const char *ext, const guint8 *data, gsize len)
+{
+	const struct mg_cdr_module *best = NULL;
+	int best_bid = 0;
+	guint i;
+
+	for (i = 0; mg_cdr_modules[i] != NULL; i++) {
+		int b = mg_cdr_modules[i]->bid(type, ext, data, len);
+
+		if (b > best_bid) {
+			best_bid = b;
+			best = mg_cdr_modules[i];
+		}
+	}
+	return best;
+}

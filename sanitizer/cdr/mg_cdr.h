@@ -1,0 +1,110 @@
+/*
+ * mg_cdr.h - Content Disarm and Reconstruction (ファイル無害化): one module
+ * per format behind one small interface.
+ *
+ * A module answers three things about a file whose true type the walk
+ * has already established: how well it can handle it (bid: the highest
+ * bid wins), and either a rebuilt file without active content, a proof
+ * that there was none ("verified": the bytes pass unchanged), or a
+ * refusal with a reason.  Modules never parse nested content themselves:
+ * an image inside a docx, a file inside a PDF go back through ctx->nested
+ * (the single walk: scanned, typed, limited, rebuilt or refused).  A
+ * module never writes to disk and never uses a name from its input as a
+ * path.  Every module has limits (bytes, objects, parts, pixels, nesting)
+ * taken from ctx->limits, a malformed-input test and a fuzz target.
+ *
+ * Adding a format is adding one file and one row in mg_cdr.c.
+ */
+#ifndef MG_CDR_H
+#define MG_CDR_H
+
+#include <glib.h>
+
+#include "mg_policy.h"
+#include "util/mg_reason.h"
+
+enum mg_cdr_outcome {
+	MG_CDR_REBUILT,	 /* out->data is the new file */
+	MG_CDR_VERIFIED, /* no risk factor found: the input passes as it is */
+	MG_CDR_REFUSED,	 /* removed and kept in quarantine; out->reason */
+};
+
+/* What a rebuild took out: stable ids (report) with notice wording
+ * (mg_cdr_removed_text()).  Modules add ids from this list only. */
+#define MG_CDR_RM_VBA "vba_macros"
+#define MG_CDR_RM_XLM "xlm_macros"
+#define MG_CDR_RM_ACTIVEX "activex"
+#define MG_CDR_RM_OLE "ole_objects"
+#define MG_CDR_RM_EXTERNAL "external_links"
+#define MG_CDR_RM_DDE "dde_fields"
+#define MG_CDR_RM_FIELDS "include_fields"
+#define MG_CDR_RM_CUSTOMUI "custom_ui"
+#define MG_CDR_RM_DATACONN "data_connections"
+#define MG_CDR_RM_JAVASCRIPT "javascript"
+#define MG_CDR_RM_AUTOACTION "auto_actions"
+#define MG_CDR_RM_ACTIONS "actions"
+#define MG_CDR_RM_EMBEDDED "embedded_files"
+#define MG_CDR_RM_MULTIMEDIA "multimedia"
+#define MG_CDR_RM_FORMS "xfa_forms"
+#define MG_CDR_RM_LINKS "hyperlinks"
+#define MG_CDR_RM_METADATA "metadata"
+#define MG_CDR_RM_TRAILING "trailing_data"
+#define MG_CDR_RM_FORMULAS "formulas"
+#define MG_CDR_RM_TEMPLATE "attached_template"
+#define MG_CDR_RM_SCRIPT "scripts"
+
+struct mg_cdr_result {
+	enum mg_cdr_outcome outcome;
+	GBytes *data;	       /* REBUILT: the new file (caller frees) */
+	char *extension;       /* REBUILT: extension of what it now is, e.g.
+				  "docx" for a docm; NULL keeps the name's */
+	char *mime_type;       /* REBUILT: its MIME type, or NULL */
+	enum mg_reason reason; /* REFUSED: why (e.g. MG_REASON_ENCRYPTED) */
+	char *detail;	       /* REFUSED: one line for the log, English */
+	GPtrArray *removed;    /* const char * MG_CDR_RM_* ids, unique */
+};
+
+struct mg_cdr_ctx {
+	const struct mg_policy *policy;
+	const struct mg_limits *limits; /* never NULL */
+	gboolean keep_hyperlinks;	/* http/https/mailto links stay */
+	guint depth;			/* nesting of CDR inside CDR */
+	/*
+	 * Hand an embedded file back to the walk.  Returns the bytes to put
+	 * back (rebuilt or verified) or NULL when the file was refused (the
+	 * module then leaves it out and adds MG_CDR_RM_EMBEDDED).  `name` is
+	 * untrusted, for the report only.  May be NULL in unit tests: the
+	 * module then leaves every nested file out.
+	 */
+	GBytes *(*nested)(void *walk, const char *name, const char *type_hint,
+	    GBytes *data);
+	void *walk;
+};
+
+struct mg_cdr_module {
+	const char *name; /* "pdf", "ooxml", … */
+	/* 0: not mine; otherwise how sure (the highest bid wins).  `type`
+	 * is libmagic's, `ext` the name's lower-case extension or NULL. */
+	int (*bid)(const char *type, const char *ext, const guint8 *data,
+	    gsize len);
+	/* MG_OK with *out filled (any outcome), or MG_FAIL on an
+	 * environment failure (memory, library init): tempfail. */
+	enum mg_rc (*rebuild)(struct mg_cdr_ctx *ctx, GBytes *in,
+	    struct mg_cdr_result *out);
+};
+
+/* The module table, NULL-terminated (mg_cdr.c). */
+extern const struct mg_cdr_module *const mg_cdr_modules[];
+
+/* The module with the highest bid, or NULL. */
+const struct mg_cdr_module *mg_cdr_pick(const char *type, const char *ext,
+    const guint8 *data, gsize len);
+
+void mg_cdr_result_init(struct mg_cdr_result *r);
+void mg_cdr_result_clear(struct mg_cdr_result *r);
+/* Add a removal id once. */
+void mg_cdr_result_removed(struct mg_cdr_result *r, const char *id);
+/* Notice wording of a removal id in `lang` ("ja"/"en"). */
+const char *mg_cdr_removed_text(const char *id, const char *lang);
+
+#endif
