@@ -19,6 +19,7 @@ int mg_cli_quarantine(int argc, char **argv);
 int mg_cli_quarantine_release(int argc, char **argv);
 int mg_cli_audit(int argc, char **argv);
 int mg_cli_status(int argc, char **argv);
+int mg_cli_clean(int argc, char **argv);
 
 /* The config file used when --config is not given. */
 #define MG_DEFAULT_CONFIG MUGAIKA_SYSCONFDIR "/mugaika.conf"

@@ -19,6 +19,7 @@ usage(FILE *f)
 	      "\n"
 	      "commands:\n"
 	      "  sanitize    sanitize one message (text mode)\n"
+	      "  clean       rebuild one file without active content (CDR)\n"
 	      "  quarantine  list, show, export, release, delete or purge "
 	      "kept originals\n"
 	      "  status      show the config and signatures in use\n"
@@ -44,6 +45,8 @@ main(int argc, char **argv)
 		return mg_cli_sanitize(argc - 1, argv + 1);
 	if (strcmp(argv[1], "quarantine") == 0)
 		return mg_cli_quarantine(argc - 1, argv + 1);
+	if (strcmp(argv[1], "clean") == 0)
+		return mg_cli_clean(argc - 1, argv + 1);
 	if (strcmp(argv[1], "status") == 0)
 		return mg_cli_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)

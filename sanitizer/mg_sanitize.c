@@ -23,6 +23,7 @@
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 
+#include "mg_engine.h"
 #include "mg_policy.h"
 #include "mg_report.h"
 #include "mime/mg_charset.h"
@@ -176,6 +177,18 @@ mugaika_engine_free(mugaika_engine *e)
 	if (e->release_key != NULL)
 		g_bytes_unref(e->release_key);
 	g_free(e);
+}
+
+const struct mg_policy *
+mg_engine_policy(const mugaika_engine *e)
+{
+	return e->policy;
+}
+
+struct mg_scan_engine *
+mg_engine_scan(const mugaika_engine *e)
+{
+	return e->scan;
 }
 
 guint64

@@ -27,37 +27,36 @@ static const struct {
 } removed_texts[] = {
     {MG_CDR_RM_VBA, "VBA マクロを削除", "VBA macros removed"},
     {MG_CDR_RM_XLM, "Excel 4.0 (XLM) マクロを削除",
-	"Excel 4.0 (XLM) macros removed"},
+        "Excel 4.0 (XLM) macros removed"},
     {MG_CDR_RM_ACTIVEX, "ActiveX コントロールを削除",
-	"ActiveX controls removed"},
+        "ActiveX controls removed"},
     {MG_CDR_RM_OLE, "埋め込みオブジェクト (OLE) を削除",
-	"embedded (OLE) objects removed"},
+        "embedded (OLE) objects removed"},
     {MG_CDR_RM_EXTERNAL, "外部参照（外部テンプレート・外部リンク）を削除",
-	"external references removed"},
+        "external references removed"},
     {MG_CDR_RM_DDE, "DDE フィールドを削除", "DDE fields removed"},
     {MG_CDR_RM_FIELDS, "外部ファイルを読み込むフィールドを削除",
-	"INCLUDETEXT/INCLUDEPICTURE fields removed"},
+        "INCLUDETEXT/INCLUDEPICTURE fields removed"},
     {MG_CDR_RM_CUSTOMUI, "リボン拡張 (customUI) を削除",
-	"ribbon extensions (customUI) removed"},
+        "ribbon extensions (customUI) removed"},
     {MG_CDR_RM_DATACONN, "外部データ接続を削除",
-	"external data connections removed"},
+        "external data connections removed"},
     {MG_CDR_RM_JAVASCRIPT, "JavaScript を削除", "JavaScript removed"},
     {MG_CDR_RM_AUTOACTION, "自動実行アクションを削除",
-	"automatic actions removed"},
+        "automatic actions removed"},
     {MG_CDR_RM_ACTIONS, "起動・送信などのアクションを削除",
-	"launch/submit actions removed"},
+        "launch/submit actions removed"},
     {MG_CDR_RM_EMBEDDED, "埋め込みファイルを削除", "embedded files removed"},
     {MG_CDR_RM_MULTIMEDIA, "動画・音声・3D を削除",
-	"multimedia and 3D removed"},
+        "multimedia and 3D removed"},
     {MG_CDR_RM_FORMS, "XFA フォームを削除", "XFA forms removed"},
     {MG_CDR_RM_LINKS, "ハイパーリンクを無効化", "hyperlinks disabled"},
     {MG_CDR_RM_METADATA, "メタデータを削除", "metadata removed"},
-    {MG_CDR_RM_TRAILING, "末尾の余分なデータを削除",
-	"trailing data removed"},
+    {MG_CDR_RM_TRAILING, "末尾の余分なデータを削除", "trailing data removed"},
     {MG_CDR_RM_FORMULAS, "数式として解釈される値を無効化",
-	"formula-like cell values neutralised"},
+        "formula-like cell values neutralised"},
     {MG_CDR_RM_TEMPLATE, "添付テンプレートの参照を削除",
-	"attached template reference removed"},
+        "attached template reference removed"},
     {MG_CDR_RM_SCRIPT, "スクリプトを削除", "scripts removed"},
 };
 
@@ -69,7 +68,7 @@ mg_cdr_removed_text(const char *id, const char *lang)
 	for (i = 0; i < G_N_ELEMENTS(removed_texts); i++)
 		if (strcmp(removed_texts[i].id, id) == 0)
 			return g_strcmp0(lang, "en") == 0 ? removed_texts[i].en
-							  : removed_texts[i].ja;
+			                                  : removed_texts[i].ja;
 	return id;
 }
 

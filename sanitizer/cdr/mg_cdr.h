@@ -24,9 +24,9 @@
 #include "util/mg_reason.h"
 
 enum mg_cdr_outcome {
-	MG_CDR_REBUILT,	 /* out->data is the new file */
+	MG_CDR_REBUILT,  /* out->data is the new file */
 	MG_CDR_VERIFIED, /* no risk factor found: the input passes as it is */
-	MG_CDR_REFUSED,	 /* removed and kept in quarantine; out->reason */
+	MG_CDR_REFUSED,  /* removed and kept in quarantine; out->reason */
 };
 
 /* What a rebuild took out: stable ids (report) with notice wording
@@ -55,20 +55,20 @@ enum mg_cdr_outcome {
 
 struct mg_cdr_result {
 	enum mg_cdr_outcome outcome;
-	GBytes *data;	       /* REBUILT: the new file (caller frees) */
+	GBytes *data;          /* REBUILT: the new file (caller frees) */
 	char *extension;       /* REBUILT: extension of what it now is, e.g.
-				  "docx" for a docm; NULL keeps the name's */
+	                          "docx" for a docm; NULL keeps the name's */
 	char *mime_type;       /* REBUILT: its MIME type, or NULL */
 	enum mg_reason reason; /* REFUSED: why (e.g. MG_REASON_ENCRYPTED) */
-	char *detail;	       /* REFUSED: one line for the log, English */
+	char *detail;          /* REFUSED: one line for the log, English */
 	GPtrArray *removed;    /* const char * MG_CDR_RM_* ids, unique */
 };
 
 struct mg_cdr_ctx {
 	const struct mg_policy *policy;
 	const struct mg_limits *limits; /* never NULL */
-	gboolean keep_hyperlinks;	/* http/https/mailto links stay */
-	guint depth;			/* nesting of CDR inside CDR */
+	gboolean keep_hyperlinks;       /* http/https/mailto links stay */
+	guint depth;                    /* nesting of CDR inside CDR */
 	/*
 	 * Hand an embedded file back to the walk.  Returns the bytes to put
 	 * back (rebuilt or verified) or NULL when the file was refused (the
@@ -76,8 +76,8 @@ struct mg_cdr_ctx {
 	 * untrusted, for the report only.  May be NULL in unit tests: the
 	 * module then leaves every nested file out.
 	 */
-	GBytes *(*nested)(void *walk, const char *name, const char *type_hint,
-	    GBytes *data);
+	GBytes *(*nested)(
+	    void *walk, const char *name, const char *type_hint, GBytes *data);
 	void *walk;
 };
 
@@ -85,20 +85,20 @@ struct mg_cdr_module {
 	const char *name; /* "pdf", "ooxml", … */
 	/* 0: not mine; otherwise how sure (the highest bid wins).  `type`
 	 * is libmagic's, `ext` the name's lower-case extension or NULL. */
-	int (*bid)(const char *type, const char *ext, const guint8 *data,
-	    gsize len);
+	int (*bid)(
+	    const char *type, const char *ext, const guint8 *data, gsize len);
 	/* MG_OK with *out filled (any outcome), or MG_FAIL on an
 	 * environment failure (memory, library init): tempfail. */
-	enum mg_rc (*rebuild)(struct mg_cdr_ctx *ctx, GBytes *in,
-	    struct mg_cdr_result *out);
+	enum mg_rc (*rebuild)(
+	    struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out);
 };
 
 /* The module table, NULL-terminated (mg_cdr.c). */
 extern const struct mg_cdr_module *const mg_cdr_modules[];
 
 /* The module with the highest bid, or NULL. */
-const struct mg_cdr_module *mg_cdr_pick(const char *type, const char *ext,
-    const guint8 *data, gsize len);
+const struct mg_cdr_module *
+mg_cdr_pick(const char *type, const char *ext, const guint8 *data, gsize len);
 
 void mg_cdr_result_init(struct mg_cdr_result *r);
 void mg_cdr_result_clear(struct mg_cdr_result *r);

@@ -159,6 +159,32 @@ gboolean mugaika_result_passthrough(const mugaika_result *r);
 gboolean mugaika_engine_rescan(mugaika_engine *e, int fd, GPtrArray **threats_r,
     gboolean *held_r, GError **err);
 
+/*
+ * One file through the CDR modules (`mugaika clean`): the file's true type
+ * and name are checked and it is scanned as an attachment would be; a
+ * module then rebuilds it, proves it free of risk factors, or refuses it;
+ * a rebuilt file is scanned again.  NULL and *err on an environment
+ * failure only.
+ */
+enum mugaika_clean_outcome {
+	MUGAIKA_CLEAN_REBUILT,
+	MUGAIKA_CLEAN_VERIFIED,
+	MUGAIKA_CLEAN_REFUSED,
+};
+typedef struct mugaika_clean mugaika_clean;
+mugaika_clean *
+mugaika_clean_fd(mugaika_engine *e, int fd, const char *name, GError **err);
+enum mugaika_clean_outcome mugaika_clean_outcome(const mugaika_clean *c);
+/* The bytes to write (rebuilt or verified); NULL when refused. */
+GBytes *mugaika_clean_data(const mugaika_clean *c);
+/* The output's file name: the input's base name with the extension of
+ * what it now is ("a.docm" -> "a.docx"). */
+const char *mugaika_clean_name(const mugaika_clean *c);
+/* Why it was refused (report id), or NULL. */
+const char *mugaika_clean_reason(const mugaika_clean *c);
+const char *mugaika_clean_report_json(const mugaika_clean *c);
+void mugaika_clean_free(mugaika_clean *c);
+
 G_END_DECLS
 
 #endif

@@ -126,6 +126,12 @@ static const struct mg_reason_info reasons[MG_REASON_COUNT] = {
     {MG_REASON_TIMEOUT, "timeout", "the sanitizer ran out of time",
         "無害化処理が時間内に終わらない", "the sanitizer ran out of time", TRUE,
         "554", "5.7.1"},
+    {MG_REASON_UNSUPPORTED, "unsupported",
+        "no CDR module rebuilds this file type", "無害化できない種類のファイル",
+        "file type that cannot be sanitized", FALSE, NULL, NULL},
+    {MG_REASON_CDR_FAILED, "cdr_failed", "the file could not be rebuilt safely",
+        "ファイルを安全に再構成できない", "file could not be rebuilt safely",
+        FALSE, NULL, NULL},
 };
 
 const struct mg_reason_info *

@@ -51,6 +51,8 @@ enum mg_reason {
 	MG_REASON_STALE_DATABASE,     /* signatures older than allowed */
 	MG_REASON_SANITIZER_CRASH,    /* the worker died on this message */
 	MG_REASON_TIMEOUT,            /* the worker ran out of time */
+	MG_REASON_UNSUPPORTED,        /* CDR: no module rebuilds this type */
+	MG_REASON_CDR_FAILED,         /* CDR: the module refused the file */
 	MG_REASON_COUNT
 };
 

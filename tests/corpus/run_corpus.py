@@ -51,7 +51,8 @@ REASON_IDS = {
     "archive_bomb", "archive_too_deep", "too_many_members",
     "member_too_large", "damaged_archive", "unsafe_member_name",
     "blocked_type", "type_mismatch", "double_extension", "bidi_name",
-    "stale_database",
+    "stale_database", "sanitizer_crash", "timeout", "unsupported",
+    "cdr_failed",
 }
 DISPOSITIONS = {"clean", "sanitized", "quarantined", "rejected"}
 # "skipped" is what the engine (sanitizer/mime/mg_walk.h) records for an
