@@ -182,6 +182,14 @@ class Harness:
             raise Skip("missing: %s" % ", ".join(missing))
         if os.geteuid() != 0:
             raise Skip("needs root (a private Postfix instance)")
+        if not Path("/etc/postfix/master.cf").exists():
+            raise Skip("no /etc/postfix/master.cf to start from")
+        try:
+            import pwd
+            pwd.getpwnam("postfix")
+            pwd.getpwnam("nobody")
+        except KeyError as e:
+            raise Skip("no such user: %s" % e) from e
         self.root = Path(tempfile.mkdtemp(prefix="mugaika-e2e-"))
         os.chmod(self.root, 0o755)  # smtpd (user postfix) reaches the socket
         self.etc = self.root / "etc"
@@ -200,6 +208,8 @@ class Harness:
                   self.mdir):
             d.mkdir(mode=0o755)
         os.chown(self.mail, NOBODY_UID, NOBODY_GID)
+        if verbose:
+            print("harness: %s" % self.root, file=sys.stderr)
         self.port = free_port()
         self.milter_proc = None
         self.master_pid = None
@@ -388,7 +398,12 @@ if not os.path.exists(os.path.join(root, "keep")):
         e.update(self.milter_env)
         e.update(env or {})
         if self.asan:
-            e.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=0")
+            # Leaks are checked where a process returns from main (the
+            # master); workers and the front end leave with _exit().
+            e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+            e.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions"
+                         "=0" % (self.source / "tests" / "lsan.supp"))
+            e.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         mark = self.log_mark()
         logf = open(self.milter_log, "ab")
         self.milter_proc = subprocess.Popen(
@@ -410,8 +425,7 @@ if not os.path.exists(os.path.join(root, "keep")):
                                    self.log_since(mark)[-3000:])
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if self.sock.exists() and self.milter_proc.poll() is None and \
-                    self._can_connect():
+            if self.milter_proc.poll() is None and self._can_connect():
                 return self.milter_proc.pid
             if self.milter_proc.poll() is not None:
                 break
@@ -420,10 +434,14 @@ if not os.path.exists(os.path.join(root, "keep")):
                            self.log_since(mark)[-3000:])
 
     def _can_connect(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        addr = self.milter_address()
+        if isinstance(addr, tuple):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        else:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(2)
         try:
-            s.connect(str(self.sock))
+            s.connect(addr)
             return True
         except OSError:
             return False
@@ -443,31 +461,46 @@ if not os.path.exists(os.path.join(root, "keep")):
             return out
         master = self.milter_proc.pid
         out["master"] = master
-        ino = None
-        try:
-            st = os.stat(self.sock)
-            ino = st.st_ino
-        except OSError:
-            pass
-        sock_inodes = self._unix_listen_inodes(str(self.sock))
+        sock_inodes = self._listen_inodes()
         for c in children_of(master):
             if self._holds_socket(c, sock_inodes):
                 out["frontend"] = c
             else:
                 out["workers"].append(c)
-        del ino
         return out
 
-    @staticmethod
-    def _unix_listen_inodes(path):
+    def milter_address(self):
+        """Where the running config says the milter listens: a unix
+        socket path, or (host, port)."""
+        m = re.search(r"(?m)^socket\s*=\s*(\S+)\s*$",
+                      self.conf.read_text() if self.conf.exists() else "")
+        spec = m.group(1) if m else "unix:%s" % self.sock
+        if spec.startswith("inet:"):
+            host, _, port = spec[5:].rpartition(":")
+            return (host, int(port))
+        return spec.split(":", 1)[1]
+
+    def _listen_inodes(self):
+        """Socket inodes of the milter's listener (unix or TCP)."""
+        addr = self.milter_address()
         inodes = set()
         try:
-            with open("/proc/net/unix") as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if len(parts) >= 8 and parts[-1] == path:
-                        inodes.add(parts[6])
+            if isinstance(addr, tuple):
+                want = ":%04X" % addr[1]
+                with open("/proc/net/tcp") as f:
+                    next(f)
+                    for line in f:
+                        parts = line.split()
+                        if len(parts) > 9 and parts[1].endswith(want) \
+                                and parts[3] == "0A":
+                            inodes.add(parts[9])
+            else:
+                with open("/proc/net/unix") as f:
+                    next(f)
+                    for line in f:
+                        parts = line.split()
+                        if len(parts) >= 8 and parts[-1] == addr:
+                            inodes.add(parts[6])
         except OSError:
             pass
         return inodes
