@@ -40,7 +40,6 @@
 
 static const struct mg_policy *pol;
 static int ctl_sock = -1;
-static gboolean leadspc; /* SMFIP_HDR_LEADSPC negotiated */
 static guint64 job_seq;
 static GMutex job_lock;
 
@@ -62,6 +61,7 @@ struct msg {
 struct conn {
 	char *client;
 	struct msg *msg;
+	gboolean leadspc; /* SMFIP_HDR_LEADSPC negotiated on this connection */
 };
 
 static void
@@ -129,14 +129,27 @@ conn_of(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
+/* The connection's state, made at negotiation (which comes first). */
+static struct conn *
+conn_new(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = g_new0(struct conn, 1);
+		smfi_setpriv(ctx, c);
+	}
+	return c;
+}
+
 static sfsistat
 fe_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct conn *c = g_new0(struct conn, 1);
+	struct conn *c = conn_new(ctx);
 	const char *addr = smfi_getsymval(ctx, "{client_addr}");
 
+	g_free(c->client);
 	c->client = g_strdup(addr != NULL ? addr : host != NULL ? host : "");
-	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
 
@@ -240,7 +253,7 @@ fe_header(SMFICTX *ctx, char *name, char *value)
 	 * keeps its own leading white space. */
 	line = g_string_new(name);
 	g_string_append_c(line, ':');
-	if (!leadspc)
+	if (!c->leadspc)
 		g_string_append_c(line, ' ');
 	g_string_append(line, value);
 	g_string_append(line, "\r\n");
@@ -288,13 +301,65 @@ is_replaced(const char *name)
 /* A header value as libmilter wants it: a leading space when we told the
  * MTA we handle leading white space ourselves. */
 static char *
-hval(const char *v)
+hval(const struct conn *c, const char *v)
 {
-	return leadspc ? g_strconcat(" ", v, NULL) : g_strdup(v);
+	return c->leadspc ? g_strconcat(" ", v, NULL) : g_strdup(v);
 }
 
-/* Delete every Content-*, MIME-Version and X-Mugaika* header we saw,
- * highest occurrence first (for results that could not see them). */
+/* Raw 8-bit bytes or control characters in a header value: the held
+ * notice must not carry them on (they are the message's, unparsed). */
+static gboolean
+is_raw(const char *v)
+{
+	const guchar *p;
+
+	for (p = (const guchar *)v; *p != '\0'; p++)
+		if (*p >= 0x80 ||
+		    (*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n'))
+			return TRUE;
+	return FALSE;
+}
+
+/*
+ * A raw header value made 7-bit without interpreting it (the message may
+ * be the one that crashed the parser): invalid UTF-8 and controls become
+ * U+FFFD, and the text goes into one RFC 2047 UTF-8 word.  A trailing
+ * <addr-spec> that is plain ASCII stays outside the word, so From and To
+ * keep a usable address.
+ */
+static char *
+encode_raw(const char *v)
+{
+	g_autofree char *valid = g_utf8_make_valid(v, -1);
+	const char *lt = strrchr(valid, '<');
+	g_autofree char *text = NULL;
+	GString *clean = g_string_new(NULL);
+	const char *p, *addr = NULL;
+	g_autofree char *b64 = NULL;
+
+	if (lt != NULL && strchr(lt, '>') != NULL && !is_raw(lt))
+		addr = lt;
+	text = g_strndup(
+	    valid, addr != NULL ? (gsize)(addr - valid) : strlen(valid));
+	for (p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (c < 0x20 || c == 0x7f)
+			g_string_append_c(clean, ' ');
+		else
+			g_string_append_unichar(clean, c);
+	}
+	g_strstrip(clean->str);
+	b64 = g_base64_encode((const guchar *)clean->str, strlen(clean->str));
+	g_string_free(clean, TRUE);
+	return g_strdup_printf(
+	    "=?UTF-8?B?%s?=%s%s", b64, addr ? " " : "", addr ? addr : "");
+}
+
+/* Delete every Content-*, MIME-Version and X-Mugaika* header we saw, and
+ * make every header with raw 8-bit or control bytes 7-bit, highest
+ * occurrence first (for results that could not see the headers: a held
+ * message). */
 static void
 delete_replaced(SMFICTX *ctx, struct msg *m)
 {
@@ -304,7 +369,7 @@ delete_replaced(SMFICTX *ctx, struct msg *m)
 		const struct hdr *h = g_ptr_array_index(m->hdrs, i);
 		int idx = 0;
 
-		if (!is_replaced(h->name))
+		if (!is_replaced(h->name) && !is_raw(h->value))
 			continue;
 		for (j = 0; j <= i; j++) {
 			const struct hdr *o = g_ptr_array_index(m->hdrs, j);
@@ -312,7 +377,14 @@ delete_replaced(SMFICTX *ctx, struct msg *m)
 			if (g_ascii_strcasecmp(o->name, h->name) == 0)
 				idx++;
 		}
-		smfi_chgheader(ctx, h->name, idx, NULL);
+		if (is_replaced(h->name)) {
+			smfi_chgheader(ctx, h->name, idx, NULL);
+		} else {
+			g_autofree char *enc = encode_raw(h->value);
+			g_autofree char *v = hval(conn_of(ctx), enc);
+
+			smfi_chgheader(ctx, h->name, idx, v);
+		}
 	}
 }
 
@@ -359,7 +431,8 @@ apply(SMFICTX *ctx, struct msg *m, mugaika_result *r)
 		delete_replaced(ctx, m);
 	for (i = 0; i < edits->len; i++) {
 		const struct mugaika_hdr_edit *e = g_ptr_array_index(edits, i);
-		g_autofree char *v = e->value != NULL ? hval(e->value) : NULL;
+		g_autofree char *v =
+		    e->value != NULL ? hval(conn_of(ctx), e->value) : NULL;
 		int rc;
 
 		if (e->op == MUGAIKA_HDR_ADD)
@@ -614,12 +687,11 @@ fe_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 {
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
 	*pf1 = 0;
-	if (f1 & SMFIP_HDR_LEADSPC) {
+	if (f1 & SMFIP_HDR_LEADSPC)
 		*pf1 |= SMFIP_HDR_LEADSPC;
-		leadspc = TRUE;
-	}
 	*pf2 = 0;
 	*pf3 = 0;
+	conn_new(ctx)->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	return SMFIS_CONTINUE;
 }
 

@@ -253,6 +253,9 @@ spawn_worker(void)
 	if (pid == 0) {
 		sigset_t all;
 
+		/* The master's end must go too, or the worker never reads
+		 * EOF when the master retires it. */
+		close(sv[0]);
 		close_all_but(sv[1]);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -518,6 +521,7 @@ spawn_frontend(void)
 	if (pid == 0) {
 		sigset_t all;
 
+		close(sv[0]);
 		close_all_but(sv[1]);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -919,7 +923,8 @@ main(int argc, char **argv)
 
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGCHLD) {
-					reap();
+					/* Reaped below, after the worker
+					 * sockets: reaping frees workers. */
 				} else if (si.ssi_signo == SIGHUP) {
 					reload("SIGHUP");
 				} else if (!stopping) {

@@ -138,6 +138,20 @@ mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 					abort();
 			}
 		}
+		if (g_getenv("MUGAIKA_TEST_HANG_ON") != NULL) {
+			/* Test hook: hang on a matching message, as a parser
+			 * stuck in a loop would (the master's timeout). */
+			char buf[65536];
+			ssize_t n = pread(fds[0], buf, sizeof(buf) - 1, 0);
+
+			if (n > 0) {
+				buf[n] = '\0';
+				if (strstr(
+				        buf, g_getenv("MUGAIKA_TEST_HANG_ON")))
+					for (;;)
+						pause();
+			}
+		}
 		ok = run_job(e, job, fds[0], fds[1], &jerr);
 		mg_ipc_close_fds(fds, nfds);
 		if (!mg_ipc_send(sock,

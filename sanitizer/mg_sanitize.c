@@ -42,6 +42,7 @@ struct mugaika_engine {
 	char *tmpl_held;   /* the whole message held */
 	char *tmpl_virus;  /* held because of malware */
 	struct mg_qstore *store;
+	pid_t store_pid; /* the process that opened `store` */
 	struct mg_scan_engine *scan;
 	struct mg_audit *audit; /* NULL: no audit log */
 	GBytes *release_key;    /* NULL: releases are not recognised */
@@ -130,6 +131,7 @@ mugaika_engine_new(const char *config_path, GError **err)
 	e->store = mg_qstore_open(e->policy->quarantine_dir, err);
 	if (e->store == NULL)
 		goto fail;
+	e->store_pid = getpid();
 	/* The release key is optional: without it no release header is
 	 * ever believed, and `mugaika quarantine release` refuses to run. */
 	{
@@ -170,7 +172,7 @@ mugaika_engine_free(mugaika_engine *e)
 	g_free(e->tmpl_virus);
 	if (e->scan != NULL)
 		mg_scan_engine_free(e->scan);
-	if (e->store != NULL)
+	if (e->store != NULL && e->store_pid == getpid())
 		mg_qstore_close(e->store);
 	if (e->audit != NULL)
 		mg_audit_close(e->audit);
@@ -702,6 +704,19 @@ store_original(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 	}
 	g_ptr_array_add(reasons, NULL);
 	q->reasons = (char **)g_ptr_array_free(reasons, FALSE);
+	/* A store (SQLite connection, lock file) is never used across a
+	 * fork: a forked worker opens its own on first use and leaves the
+	 * inherited one alone (closing it could write to the parent's
+	 * database). */
+	if (e->store_pid != getpid()) {
+		struct mg_qstore *s =
+		    mg_qstore_open(e->policy->quarantine_dir, err);
+
+		if (s == NULL)
+			return MG_FAIL;
+		e->store = s;
+		e->store_pid = getpid();
+	}
 	rc = mg_qstore_put(e->store, fd, q, err);
 	return rc;
 }
@@ -852,11 +867,47 @@ body_digest(const char *data, gsize len)
 	return g_strdup(g_checksum_get_string(c));
 }
 
+/*
+ * The headers that decide how the body is read (Content-Type with its
+ * boundary, Content-Transfer-Encoding), whitespace-normalised: bound into
+ * the MAC so a released body cannot be relabelled (another boundary, a
+ * multipart type) and pass through unsanitized.
+ */
 static char *
-release_mac(GBytes *key, const char *qid, const char *digest)
+content_binding(GPtrArray *headers)
 {
-	g_autofree char *msg =
-	    g_strdup_printf("mugaika-release-v1\n%s\n%s", qid, digest);
+	static const char *const names[] = {
+	    "content-type", "content-transfer-encoding", NULL};
+	GString *b = g_string_new(NULL);
+	guint i, j;
+
+	for (j = 0; names[j] != NULL; j++) {
+		g_string_append(b, names[j]);
+		g_string_append_c(b, ':');
+		for (i = 0; i < headers->len; i++) {
+			const struct orig_header *h =
+			    g_ptr_array_index(headers, i);
+			g_auto(GStrv) words = NULL;
+			g_autofree char *v = NULL;
+
+			if (g_ascii_strcasecmp(h->name, names[j]) != 0)
+				continue;
+			words = g_strsplit_set(h->raw, " \t\r\n", -1);
+			v = g_strjoinv("", words);
+			g_string_append(b, v);
+			g_string_append_c(b, ';');
+		}
+		g_string_append_c(b, '\n');
+	}
+	return g_string_free(b, FALSE);
+}
+
+static char *
+release_mac(
+    GBytes *key, const char *qid, const char *digest, const char *binding)
+{
+	g_autofree char *msg = g_strdup_printf(
+	    "mugaika-release-v2\n%s\n%s\n%s", qid, digest, binding);
 	gsize klen;
 	const guchar *k = g_bytes_get_data(key, &klen);
 
@@ -895,8 +946,12 @@ verified_release(
 		        2 ||
 		    !mg_qstore_valid_id(qid))
 			return NULL;
-		digest = body_digest(data, len);
-		mac = release_mac(e->release_key, qid, digest);
+		{
+			g_autofree char *bind = content_binding(headers);
+
+			digest = body_digest(data, len);
+			mac = release_mac(e->release_key, qid, digest, bind);
+		}
 		return equal_const_time(mac, hex) ? g_strdup(qid) : NULL;
 	}
 	return NULL;
@@ -931,7 +986,25 @@ mugaika_engine_release_header(
 		return NULL;
 	}
 	digest = body_digest(data, len);
-	mac = release_mac(e->release_key, qid, digest);
+	{
+		/* The headers as the gateway will see them: one parse. */
+		GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
+		GMimeParser *ps = g_mime_parser_new_with_stream(st);
+		GMimeMessage *m = g_mime_parser_construct_message(ps, NULL);
+		g_autoptr(GPtrArray) hdrs = g_ptr_array_new_with_free_func(
+		    (GDestroyNotify)orig_header_free);
+		g_autofree char *bind = NULL;
+
+		if (m != NULL) {
+			collect_headers(hdrs, GMIME_OBJECT(m));
+			collect_headers(hdrs, g_mime_message_get_mime_part(m));
+		}
+		bind = content_binding(hdrs);
+		mac = release_mac(e->release_key, qid, digest, bind);
+		g_clear_object(&m);
+		g_object_unref(ps);
+		g_object_unref(st);
+	}
 	return g_strdup_printf("id=%s; mac=%s", qid, mac);
 }
 
@@ -1514,7 +1587,7 @@ mugaika_result_serialize(const mugaika_result *r)
 	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
 	        r->body ? g_bytes_get_data(r->body, NULL) : "",
 	        r->body ? g_bytes_get_size(r->body) : 0, 1),
-	    r->headers_unknown);
+	    r->headers_unknown, r->passthrough);
 	g_variant_ref_sink(v);
 	b = g_variant_get_data_as_bytes(v);
 	g_variant_unref(v);

@@ -473,6 +473,18 @@ test_release(void)
 	g_assert_false(mugaika_result_passthrough(r));
 	g_assert_cmpint(mugaika_result_disposition(r), ==, MUGAIKA_SANITIZED);
 	mugaika_result_free(r);
+	/* The same body relabelled (another Content-Type) is not released. */
+	{
+		g_autofree char *relabel =
+		    g_strdup_printf("X-Mugaika-Release: %s\n%s", hv, orig);
+		char *b = strstr(relabel, "boundary=b");
+
+		g_assert_nonnull(b);
+		memcpy(b, "boundary=x", 10);
+		r = run(&f, relabel, -1);
+		g_assert_false(mugaika_result_passthrough(r));
+		mugaika_result_free(r);
+	}
 	tampered = g_strdup_printf("X-Mugaika-Release: %s\n%s", hv, orig);
 	tampered[strlen(tampered) - 12] = 'X'; /* one byte of the body */
 	r = run(&f, tampered, -1);
