@@ -190,11 +190,19 @@ void
 mg_inspect_scan_only(struct mg_walk *w, struct mg_part *p, const void *data,
     gsize len, const char *name)
 {
+	mg_inspect_scan_opts(w, p, data, len, name, TRUE);
+}
+
+void
+mg_inspect_scan_opts(struct mg_walk *w, struct mg_part *p, const void *data,
+    gsize len, const char *name, gboolean parse_mail)
+{
 	g_autofree char *threat = NULL;
 
 	if (w->scan == NULL)
 		return;
-	switch (mg_scan_buffer(w->scan, data, len, name, &threat)) {
+	switch (mg_scan_buffer_opts(
+	    w->scan, data, len, name, parse_mail, &threat)) {
 	case MG_SCAN_CLEAN:
 		return;
 	case MG_SCAN_VIRUS:

@@ -734,7 +734,10 @@ scan_extra(struct mg_walk *w, const char *path, const char *type,
 	p->path = g_strdup(path);
 	p->declared_type = g_strdup(type);
 	p->action = MG_ACTION_KEPT;
-	mg_inspect_scan_only(w, p, data, len, NULL);
+	/* The raw message as bytes: its parts are scanned decoded by the
+	 * walk (one parse, see mg_scan.h). */
+	mg_inspect_scan_opts(
+	    w, p, data, len, NULL, strcmp(path, "message") != 0);
 	if (p->reason == MG_REASON_NONE) {
 		mg_part_free(p);
 		return;

@@ -598,6 +598,12 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 	p->detected_type =
 	    mg_detect_type(g_bytes_get_data(b, NULL), g_bytes_get_size(b));
 	if (st->skipping) {
+		/* Not delivered, so not covered by the scan of the delivered
+		 * text: scanned on its own (libclamav normalises HTML). */
+		mg_inspect_scan_only(w, p, g_bytes_get_data(b, NULL),
+		    g_bytes_get_size(b), p->filename);
+		if (p->reason != MG_REASON_ATTACHMENT)
+			return; /* a threat: the message is held */
 		p->action = MG_ACTION_SKIPPED;
 		p->reason = MG_REASON_ALTERNATIVE;
 		return;

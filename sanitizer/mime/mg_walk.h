@@ -88,6 +88,10 @@ void mg_inspect_part(
 void mg_inspect_scan_only(struct mg_walk *w, struct mg_part *p,
     const void *data, gsize len, const char *name);
 
+/* The same; parse_mail FALSE scans bytes as they are (the raw message). */
+void mg_inspect_scan_opts(struct mg_walk *w, struct mg_part *p,
+    const void *data, gsize len, const char *name, gboolean parse_mail);
+
 /* Add a part record at the end of w->parts. */
 struct mg_part *mg_walk_add_part(struct mg_walk *w, const char *path,
     enum mg_action action, enum mg_reason reason);

@@ -384,6 +384,14 @@ enum mg_scan_result
 mg_scan_buffer(struct mg_scan_engine *e, const void *data, gsize len,
     const char *name, char **threat_r)
 {
+	return mg_scan_buffer_opts(e, data, len, name, TRUE, threat_r);
+}
+
+enum mg_scan_result
+mg_scan_buffer_opts(struct mg_scan_engine *e, const void *data, gsize len,
+    const char *name, gboolean parse_mail, char **threat_r)
+{
+	struct cl_scan_options opts;
 	struct scan_ctx ctx = {NULL};
 	const char *virname = NULL;
 	const char *threat;
@@ -406,8 +414,11 @@ mg_scan_buffer(struct mg_scan_engine *e, const void *data, gsize len,
 
 	if ((map = cl_fmap_open_memory(data, len)) == NULL)
 		return finish(MG_SCAN_ERROR, cl_strerror(CL_EMEM), threat_r);
+	opts = e->opts;
+	if (!parse_mail)
+		opts.parse &= ~(unsigned int)CL_SCAN_PARSE_MAIL;
 	rc = cl_scanmap_callback(
-	    map, name, &virname, &scanned, e->cl, &e->opts, &ctx);
+	    map, name, &virname, &scanned, e->cl, &opts, &ctx);
 	cl_fmap_close(map);
 
 	threat = virname != NULL ? virname : ctx.first_name;

@@ -110,4 +110,15 @@ enum mg_scan_result mg_scan_buffer(struct mg_scan_engine *e, const void *data,
 /* "clean", "virus", "limit", "encrypted", "error". */
 const char *mg_scan_result_name(enum mg_scan_result r);
 
+/*
+ * The same with libclamav's mail parser on or off.  The raw message is
+ * scanned with it off: the engine parses the message once (GMime) and
+ * scans every decoded part itself, so libclamav re-decoding the whole
+ * message (temp files, and the attachments held again in memory) would be
+ * a second parse of the same bytes.
+ */
+enum mg_scan_result
+mg_scan_buffer_opts(struct mg_scan_engine *e, const void *data, gsize len,
+    const char *name, gboolean parse_mail, char **threat_r);
+
 #endif
