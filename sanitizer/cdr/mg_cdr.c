@@ -11,6 +11,7 @@ extern const struct mg_cdr_module mg_cdr_image;
 extern const struct mg_cdr_module mg_cdr_svg;
 extern const struct mg_cdr_module mg_cdr_rtf;
 extern const struct mg_cdr_module mg_cdr_text;
+extern const struct mg_cdr_module mg_cdr_csv;
 
 const struct mg_cdr_module *const mg_cdr_modules[] = {
     &mg_cdr_pdf,
@@ -19,6 +20,7 @@ const struct mg_cdr_module *const mg_cdr_modules[] = {
     &mg_cdr_svg,
     &mg_cdr_rtf,
     &mg_cdr_text,
+    &mg_cdr_csv,
     NULL,
 };
 
