@@ -232,41 +232,62 @@ hold_job(struct job *j, const char *reason)
 
 static void close_all_but(int keep);
 
-static void
-spawn_worker(void)
+/*
+ * Fork a child connected to the master by a SOCK_SEQPACKET pair.  In the
+ * child every descriptor of the master but its own end is closed (the
+ * master's end too, or the child would never read EOF) and signals are
+ * unblocked; *end_r is the caller's end in either process.  -1 on failure
+ * (logged).
+ */
+static pid_t
+fork_connected(int *end_r)
 {
-	struct worker *w;
 	int sv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		mg_mlog(LOG_ERR, "socketpair: %s", g_strerror(errno));
-		return;
+		return -1;
 	}
 	pid = fork();
 	if (pid < 0) {
 		mg_mlog(LOG_ERR, "fork: %s", g_strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
-		return;
+		return -1;
 	}
 	if (pid == 0) {
 		sigset_t all;
 
-		/* The master's end must go too, or the worker never reads
-		 * EOF when the master retires it. */
 		close(sv[0]);
 		close_all_but(sv[1]);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGTERM, SIG_DFL);
-		mg_worker_run(engine, pol, sv[1]);
+		*end_r = sv[1];
+		return 0;
 	}
 	close(sv[1]);
+	*end_r = sv[0];
+	return pid;
+}
+
+static void
+spawn_worker(void)
+{
+	struct worker *w;
+	int end;
+	pid_t pid = fork_connected(&end);
+
+	if (pid < 0)
+		return;
+	if (pid == 0) {
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGTERM, SIG_DFL);
+		mg_worker_run(engine, pol, end);
+	}
 	w = g_new0(struct worker, 1);
 	w->pid = pid;
-	w->sock = sv[0];
+	w->sock = end;
 	w->gen = generation;
 	g_ptr_array_add(workers, w);
 }
@@ -504,36 +525,20 @@ check_timeouts(void)
 static void
 spawn_frontend(void)
 {
-	int sv[2];
-	pid_t pid;
+	int end;
+	pid_t pid = fork_connected(&end);
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-		mg_mlog(LOG_ERR, "socketpair: %s", g_strerror(errno));
+	if (pid < 0)
 		return;
-	}
-	pid = fork();
-	if (pid < 0) {
-		mg_mlog(LOG_ERR, "fork: %s", g_strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return;
-	}
 	if (pid == 0) {
-		sigset_t all;
-
-		close(sv[0]);
-		close_all_but(sv[1]);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
 		/* Without the master nothing can be sanitized: stop, so the
 		 * MTA tempfails (milter_default_action) until a restart. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		_exit(mg_frontend_run(pol, sv[1], conn));
+		_exit(mg_frontend_run(pol, end, conn));
 	}
-	close(sv[1]);
 	if (ctl >= 0)
 		close(ctl);
-	ctl = sv[0];
+	ctl = end;
 	fe_pid = pid;
 	fe_started = now_s();
 }
