@@ -221,8 +221,8 @@ mg_cli_sanitize(int argc, char **argv)
 		mugaika_result_smtp_reply(res, &code, &dsn, &text);
 		fprintf(stderr, "mugaika: %s %s %s\n", code, dsn, text);
 		rc = mugaika_result_action(res) == MUGAIKA_REJECT
-		    ? MG_EXIT_REJECTED
-		    : MG_EXIT_TEMPFAIL;
+		         ? MG_EXIT_REJECTED
+		         : MG_EXIT_TEMPFAIL;
 		goto out;
 	}
 	}

@@ -4,7 +4,7 @@
  *
  * Input: the bytes of one file and the name it came with (both
  * untrusted).  Order, each step able to refuse: size (max_part_size), the
- * same inspection an attachment gets (true type against name, blocked
+ * same inspection an attachment receives (true type against name, blocked
  * types, disguises, malware scan, archive limits and encryption), a module
  * for the detected type (none: refused), the rebuild, and a scan of what
  * the module produced.  A refusal is a verdict with a reason; only an

@@ -17,10 +17,11 @@
 #include <glib.h>
 
 struct mg_html_opts {
-	gboolean link_list;	/* number links and list their targets */
-	guint max_nodes;	/* element budget; 0: 200000 */
-	gsize max_output;	/* bytes of text; 0: 8 MiB */
-	const char *links_heading; /* line before the link list, e.g. "Links:" */
+	gboolean link_list; /* number links and list their targets */
+	guint max_nodes;    /* element budget; 0: 200000 */
+	gsize max_output;   /* bytes of text; 0: 8 MiB */
+	const char
+	    *links_heading; /* line before the link list, e.g. "Links:" */
 };
 
 enum {

@@ -67,8 +67,8 @@ value_of(const char *name, const struct mg_notice_data *d,
 				return g_strdup(p->filename);
 			/* The pseudo-parts the engine scans whole. */
 			if (g_strcmp0(p->path, "message") == 0)
-				return g_strdup(
-				    en ? "(the whole message)" : "（メール全体）");
+				return g_strdup(en ? "(the whole message)"
+				                   : "（メール全体）");
 			if (g_strcmp0(p->path, "text") == 0)
 				return g_strdup(
 				    en ? "(the message text)" : "（本文）");
