@@ -511,6 +511,22 @@ reencode_8bit(const char *name, const char *raw)
  * conventions agree; re-encoding of raw 8-bit values; the subject tag;
  * then our own headers appended.
  */
+/* Header i's occurrence (1-based) among the headers of its name, as
+ * smfi_chgheader counts them. */
+static guint
+occurrence(GPtrArray *headers, guint i)
+{
+	const struct orig_header *h = g_ptr_array_index(headers, i);
+	guint j, n = 0;
+
+	for (j = 0; j <= i; j++) {
+		const struct orig_header *o = g_ptr_array_index(headers, j);
+
+		n += g_ascii_strcasecmp(o->name, h->name) == 0;
+	}
+	return n;
+}
+
 static GPtrArray *
 build_edits(const struct mg_policy *pol, GPtrArray *headers,
     gboolean essential_only, const char *charset, const char *cte,
@@ -524,16 +540,8 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 	for (i = headers->len; i-- > 0;) {
 		const struct orig_header *h = g_ptr_array_index(headers, i);
 		g_autofree char *lname = g_ascii_strdown(h->name, -1);
-		guint idx = 0, j;
+		guint idx = occurrence(headers, i);
 
-		/* The index of this occurrence among headers of its name. */
-		for (j = 0; j <= i; j++) {
-			const struct orig_header *o =
-			    g_ptr_array_index(headers, j);
-
-			if (g_ascii_strcasecmp(o->name, h->name) == 0)
-				idx++;
-		}
 		if (is_replaced_header(h->name) ||
 		    (essential_only && !is_essential_header(h))) {
 			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, NULL);
@@ -1027,7 +1035,7 @@ make_passthrough(const struct mg_policy *pol, mugaika_result *r,
     const char *qid, const char *data, gsize len)
 {
 	gsize hl = header_block_len(data, len), start;
-	guint i, j;
+	guint i;
 
 	if (hl < len && data[hl] == '\r')
 		hl++;
@@ -1039,16 +1047,11 @@ make_passthrough(const struct mg_policy *pol, mugaika_result *r,
 	    g_ptr_array_new_with_free_func((GDestroyNotify)hdr_edit_free);
 	for (i = r->headers->len; i-- > 0;) {
 		const struct orig_header *h = g_ptr_array_index(r->headers, i);
-		guint idx = 0;
+		guint idx;
 
 		if (g_ascii_strncasecmp(h->name, "x-mugaika", 9) != 0)
 			continue;
-		for (j = 0; j <= i; j++)
-			idx += g_ascii_strcasecmp(
-			           ((struct orig_header *)g_ptr_array_index(
-			                r->headers, j))
-			               ->name,
-			           h->name) == 0;
+		idx = occurrence(r->headers, i);
 		/* Only the release header that verified (the first) stays. */
 		if (g_ascii_strcasecmp(h->name, RELEASE_HEADER) == 0 &&
 		    idx == 1)
