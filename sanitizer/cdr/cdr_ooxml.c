@@ -1573,7 +1573,8 @@ image_kept(struct pkg *pk, struct part *t)
 	if (pk->verify) {
 		t->image = 1;
 	} else if (pk->ctx->nested != NULL) {
-		r = pk->ctx->nested(pk->ctx->walk, t->name, t->ct, t->data);
+		r = pk->ctx->nested(
+		    pk->ctx->walk, t->name, t->ct, t->data, NULL);
 		if (r == NULL)
 			return FALSE;
 		if (g_bytes_equal(r, t->data)) {

@@ -12,6 +12,9 @@ extern const struct mg_cdr_module mg_cdr_svg;
 extern const struct mg_cdr_module mg_cdr_rtf;
 extern const struct mg_cdr_module mg_cdr_text;
 extern const struct mg_cdr_module mg_cdr_csv;
+extern const struct mg_cdr_module mg_cdr_ole2;
+extern const struct mg_cdr_module mg_cdr_archive;
+extern const struct mg_cdr_module mg_cdr_html;
 
 const struct mg_cdr_module *const mg_cdr_modules[] = {
     &mg_cdr_pdf,
@@ -21,6 +24,9 @@ const struct mg_cdr_module *const mg_cdr_modules[] = {
     &mg_cdr_rtf,
     &mg_cdr_text,
     &mg_cdr_csv,
+    &mg_cdr_ole2,
+    &mg_cdr_archive,
+    &mg_cdr_html,
     NULL,
 };
 

@@ -73,11 +73,13 @@ struct mg_cdr_ctx {
 	 * Hand an embedded file back to the walk.  Returns the bytes to put
 	 * back (rebuilt or verified) or NULL when the file was refused (the
 	 * module then leaves it out and adds MG_CDR_RM_EMBEDDED).  `name` is
-	 * untrusted, for the report only.  May be NULL in unit tests: the
-	 * module then leaves every nested file out.
+	 * untrusted, for the report only.  When the walk rebuilt the file
+	 * into another type (a.docm -> docx), *extension_r (if not NULL) is
+	 * set to the new extension (caller frees), else to NULL.  May be
+	 * NULL in unit tests: the module then leaves every nested file out.
 	 */
-	GBytes *(*nested)(
-	    void *walk, const char *name, const char *type_hint, GBytes *data);
+	GBytes *(*nested)(void *walk, const char *name, const char *type_hint,
+	    GBytes *data, char **extension_r);
 	void *walk;
 };
 
