@@ -109,7 +109,7 @@ mg_cli_sanitize(int argc, char **argv)
 	    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
 	        "Config file (default " MG_DEFAULT_CONFIG ")", "F"},
 	    {"mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
-	        "Override [general] mode (text)", "MODE"},
+	        "Override [general] mode: text | cdr", "MODE"},
 	    {"report", 'r', 0, G_OPTION_ARG_FILENAME, &report,
 	        "Write the JSON report to R", "R"},
 	    {"sender", 's', 0, G_OPTION_ARG_STRING, &sender,
@@ -140,18 +140,18 @@ mg_cli_sanitize(int argc, char **argv)
 		fprintf(stderr, "mugaika sanitize: too many arguments\n");
 		return MG_EXIT_USAGE;
 	}
-	if (mode != NULL && strcmp(mode, "text") != 0) {
+	if (mode != NULL && strcmp(mode, "text") != 0 &&
+	    strcmp(mode, "cdr") != 0) {
 		fprintf(stderr,
-		    "mugaika sanitize: mode \"%s\" is not available "
-		    "(only \"text\")\n",
+		    "mugaika sanitize: unknown mode \"%s\" (text | cdr)\n",
 		    mode);
 		return MG_EXIT_USAGE;
 	}
 	in = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
 	out = argc > 2 && strcmp(argv[2], "-") != 0 ? argv[2] : NULL;
 
-	engine = mugaika_engine_new(
-	    config != NULL ? config : MG_DEFAULT_CONFIG, &err);
+	engine = mugaika_engine_new_mode(
+	    config != NULL ? config : MG_DEFAULT_CONFIG, mode, &err);
 	if (engine == NULL) {
 		fprintf(stderr, "mugaika sanitize: %s\n", err->message);
 		/* A config error is the administrator's to fix; the mail

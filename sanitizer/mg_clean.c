@@ -103,45 +103,18 @@ read_all(int fd, guint64 max, gsize *len_r, gboolean *over_r, GError **err)
 	return (char *)g_byte_array_free(ba, FALSE);
 }
 
-static char *
-extension_of(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-	const char *slash = strrchr(name, '/');
-
-	if (dot == NULL || dot[1] == '\0' || (slash != NULL && slash > dot))
-		return NULL;
-	return g_ascii_strdown(dot + 1, -1);
-}
-
-/* The output's name: the input's base name (never a path) with the new
- * extension when the module changed what the file is. */
-static char *
-output_name(const char *name, const char *new_ext)
-{
-	g_autofree char *base =
-	    g_path_get_basename(name != NULL && *name != '\0' ? name : "file");
-	char *dot;
-
-	if (new_ext == NULL)
-		return g_steal_pointer(&base);
-	dot = strrchr(base, '.');
-	if (dot != NULL && dot != base)
-		*dot = '\0';
-	return g_strdup_printf("%s.%s", base, new_ext);
-}
-
+/* The report: the outcome, the input, the output, what was removed from
+ * it (and from files inside it), the threats. */
 static char *
 clean_report(const mugaika_clean *c, const struct mg_walk *w,
-    const struct mg_part *in, const struct mg_cdr_result *res,
-    const char *module, const char *lang)
+    const struct mg_part *in, const char *lang)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	g_autoptr(JsonNode) root = NULL;
 	static const char *const outcomes[] = {
 	    "rebuilt", "verified", "refused"};
-	guint i;
+	guint i, j;
 
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "outcome");
@@ -152,8 +125,8 @@ clean_report(const mugaika_clean *c, const struct mg_walk *w,
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "module");
-	if (module != NULL)
-		json_builder_add_string_value(b, module);
+	if (in->module != NULL)
+		json_builder_add_string_value(b, in->module);
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "input");
@@ -187,16 +160,45 @@ clean_report(const mugaika_clean *c, const struct mg_walk *w,
 	}
 	json_builder_set_member_name(b, "removed");
 	json_builder_begin_array(b);
-	for (i = 0;
-	     res != NULL && res->removed != NULL && i < res->removed->len;
+	for (i = 0; in->cdr_removed != NULL && in->cdr_removed[i] != NULL;
 	     i++) {
-		const char *id = g_ptr_array_index(res->removed, i);
-
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "id");
-		json_builder_add_string_value(b, id);
+		json_builder_add_string_value(b, in->cdr_removed[i]);
 		json_builder_set_member_name(b, "text");
-		json_builder_add_string_value(b, mg_cdr_removed_text(id, lang));
+		json_builder_add_string_value(
+		    b, mg_cdr_removed_text(in->cdr_removed[i], lang));
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	/* Files inside it (members, embedded images): what became of each. */
+	json_builder_set_member_name(b, "nested");
+	json_builder_begin_array(b);
+	for (i = 0; i < w->parts->len; i++) {
+		const struct mg_part *p = g_ptr_array_index(w->parts, i);
+
+		if (p == in || p->container == NULL)
+			continue;
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "name");
+		json_builder_add_string_value(
+		    b, p->filename ? p->filename : "");
+		json_builder_set_member_name(b, "container");
+		json_builder_add_string_value(b, p->container);
+		json_builder_set_member_name(b, "action");
+		json_builder_add_string_value(b, mg_action_name(p->action));
+		json_builder_set_member_name(b, "reason");
+		if (p->reason != MG_REASON_NONE)
+			json_builder_add_string_value(
+			    b, mg_reason_id(p->reason));
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "removed");
+		json_builder_begin_array(b);
+		for (j = 0; p->cdr_removed != NULL && p->cdr_removed[j] != NULL;
+		     j++)
+			json_builder_add_string_value(b, p->cdr_removed[j]);
+		json_builder_end_array(b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -207,8 +209,8 @@ clean_report(const mugaika_clean *c, const struct mg_walk *w,
 		    b, g_ptr_array_index(w->threats, i));
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "detail");
-	if (res != NULL && res->detail != NULL)
-		json_builder_add_string_value(b, res->detail);
+	if (in->note != NULL)
+		json_builder_add_string_value(b, in->note);
 	else
 		json_builder_add_null_value(b);
 	json_builder_end_object(b);
@@ -223,28 +225,22 @@ mugaika_clean_fd(mugaika_engine *e, int fd, const char *name, GError **err)
 {
 	const struct mg_policy *pol = mg_engine_policy(e);
 	mugaika_clean *c = g_new0(mugaika_clean, 1);
-	struct mg_cdr_result res;
-	struct mg_cdr_ctx ctx = {0};
-	const struct mg_cdr_module *mod = NULL;
 	g_autoptr(GBytes) in = NULL;
-	g_autofree char *ext = NULL;
 	struct mg_walk w;
 	struct mg_part *p;
 	gboolean over;
 	gsize len;
 	char *data;
 
-	mg_cdr_result_init(&res);
 	mg_walk_init(&w, pol, mg_engine_scan(e));
 	data = read_all(fd, pol->limits.max_part_size, &len, &over, err);
 	if (data == NULL) {
 		mg_walk_clear(&w);
-		mg_cdr_result_clear(&res);
 		g_free(c);
 		return NULL;
 	}
 	in = g_bytes_new_take(data, len);
-	p = mg_walk_add_part(&w, "1", MG_ACTION_REMOVED, MG_REASON_NONE);
+	p = mg_walk_add_part(&w, "1", MG_ACTION_REMOVED, MG_REASON_ATTACHMENT);
 	p->filename = g_strdup(name);
 	c->outcome = MUGAIKA_CLEAN_REFUSED;
 	if (over) {
@@ -254,63 +250,35 @@ mugaika_clean_fd(mugaika_engine *e, int fd, const char *name, GError **err)
 	}
 	/* The inspection an attachment gets: a verdict here refuses. */
 	mg_inspect_part(&w, p, in, 0);
-	if (w.reasons->len > 0) {
-		c->reason = g_array_index(w.reasons, enum mg_reason, 0);
+	if (w.reasons->len > 0 || p->reason != MG_REASON_ATTACHMENT) {
+		c->reason = w.reasons->len > 0
+		                ? g_array_index(w.reasons, enum mg_reason, 0)
+		                : p->reason;
 		goto done;
 	}
-	ext = name != NULL ? extension_of(name) : NULL;
-	mod =
-	    mg_cdr_pick(p->detected_type, ext, g_bytes_get_data(in, NULL), len);
-	if (mod == NULL) {
-		c->reason = MG_REASON_UNSUPPORTED;
-		goto done;
-	}
-	ctx.policy = pol;
-	ctx.limits = &pol->limits;
-	ctx.keep_hyperlinks = TRUE;
-	if (mod->rebuild(&ctx, in, &res) != MG_OK) {
-		g_set_error(err, G_IO_ERROR, G_IO_ERROR_FAILED,
-		    "%s module failed: %s", mod->name,
-		    res.detail != NULL ? res.detail : "environment failure");
-		mg_cdr_result_clear(&res);
+	/* The module, files inside handed back through the same path, and
+	 * a scan of what comes out: what an attachment gets in mode = cdr. */
+	mg_rebuild_part(&w, p, in);
+	if (w.failure != NULL) {
+		g_propagate_error(err, g_steal_pointer(&w.failure));
 		mg_walk_clear(&w);
 		mugaika_clean_free(c);
 		return NULL;
 	}
-	switch (res.outcome) {
-	case MG_CDR_REFUSED:
-		c->reason = res.reason != MG_REASON_NONE ? res.reason
-		                                         : MG_REASON_CDR_FAILED;
-		goto done;
-	case MG_CDR_VERIFIED:
-		c->outcome = MUGAIKA_CLEAN_VERIFIED;
-		c->data = g_bytes_ref(in);
-		c->name = output_name(name, NULL);
-		break;
-	case MG_CDR_REBUILT:
-		c->outcome = MUGAIKA_CLEAN_REBUILT;
-		c->data = g_bytes_ref(res.data);
-		c->name = output_name(name, res.extension);
-		break;
-	}
-	/* What crosses is scanned again. */
-	{
-		struct mg_part *op = mg_walk_add_part(
-		    &w, "output", MG_ACTION_KEPT, MG_REASON_NONE);
+	if (w.outputs->len == 1) {
+		const struct mg_output *o = g_ptr_array_index(w.outputs, 0);
 
-		op->filename = g_strdup(c->name);
-		mg_inspect_scan_only(&w, op, g_bytes_get_data(c->data, NULL),
-		    g_bytes_get_size(c->data), c->name);
-		if (op->reason != MG_REASON_NONE) {
-			c->outcome = MUGAIKA_CLEAN_REFUSED;
-			c->reason = op->reason;
-			g_clear_pointer(&c->data, g_bytes_unref);
-		}
+		c->outcome = p->action == MG_ACTION_VERIFIED
+		                 ? MUGAIKA_CLEAN_VERIFIED
+		                 : MUGAIKA_CLEAN_REBUILT;
+		c->data = g_bytes_ref(o->data);
+		c->name = g_strdup(o->name);
+	} else {
+		c->reason = p->reason != MG_REASON_NONE ? p->reason
+		                                        : MG_REASON_CDR_FAILED;
 	}
 done:
-	c->report = clean_report(
-	    c, &w, p, &res, mod != NULL ? mod->name : NULL, pol->language);
-	mg_cdr_result_clear(&res);
+	c->report = clean_report(c, &w, p, pol->language);
 	mg_walk_clear(&w);
 	return c;
 }

@@ -42,6 +42,13 @@ static const char *const alternatives[] = {"text", "html", NULL};
 static const char *const stale_actions[] = {"warn", "tempfail", NULL};
 static const char *const virus_actions[] = {
     "notify", "discard", "reject", NULL};
+static const char *const cdr_links[] = {"keep", "disable", NULL};
+static const char *const cdr_images[] = {"keep", "remove", NULL};
+static const char *const cdr_metadata[] = {"strip", "keep", NULL};
+
+/* Every CDR module is on by default ([cdr] formats). */
+static const char *const def_cdr_formats[] = {"pdf", "ooxml", "ole2", "rtf",
+    "image", "svg", "html", "text", "csv", "archive", NULL};
 static const char *const log_failures[] = {"tempfail", "continue", NULL};
 
 /*
@@ -138,6 +145,10 @@ static const struct key keys[] = {
     {"milter", "queue_timeout", K_DURATION, P(queue_timeout), NULL},
     {"milter", "pidfile", K_PATH, P(pidfile), NULL},
     {"milter", "max_attempts", K_UINT, P(max_attempts), NULL},
+    {"cdr", "formats", K_LIST, P(cdr_formats), def_cdr_formats},
+    {"cdr", "hyperlinks", K_ENUM, P(cdr_links), cdr_links},
+    {"cdr", "images", K_ENUM, P(cdr_images), cdr_images},
+    {"cdr", "metadata", K_ENUM, P(cdr_metadata), cdr_metadata},
     {"release", "key_file", K_PATH, P(release_key_file), NULL},
     {"release", "relay", K_STRING, P(release_relay), NULL},
 };
@@ -207,6 +218,7 @@ mg_policy_new_default(void)
 	p->blocked_types = g_strdupv((char **)def_blocked_types);
 	p->blocked_extensions = g_strdupv((char **)def_blocked_extensions);
 	p->hold_blocked = TRUE;
+	p->cdr_formats = g_strdupv((char **)def_cdr_formats);
 	p->audit_file = g_strdup("");
 	p->milter_socket = g_strdup("unix:/run/mugaika/milter.sock");
 	p->milter_socket_mode = 0660;
@@ -243,6 +255,7 @@ mg_policy_free(struct mg_policy *p)
 	g_free(p->hostname);
 	g_strfreev(p->blocked_types);
 	g_strfreev(p->blocked_extensions);
+	g_strfreev(p->cdr_formats);
 	g_free(p->audit_file);
 	g_free(p->milter_socket);
 	g_free(p->milter_socket_group);
@@ -451,6 +464,14 @@ set_value(struct mg_policy *p, const struct key *k, const char *v)
 			if (*it != '\0')
 				g_ptr_array_add(out, g_ascii_strdown(it, -1));
 		}
+		/* A list with choices (the CDR formats) takes only those. */
+		for (j = 0; k->choices != NULL && j < out->len; j++)
+			if (!g_strv_contains((const char *const *)k->choices,
+			        g_ptr_array_index(out, j))) {
+				g_ptr_array_set_free_func(out, g_free);
+				g_ptr_array_unref(out);
+				return FALSE;
+			}
 		g_ptr_array_add(out, NULL);
 		g_strfreev(*(char ***)field);
 		*(char ***)field = (char **)g_ptr_array_free(out, FALSE);
@@ -511,6 +532,13 @@ choices_text(const struct key *k)
 	case K_DURATION:
 		return g_strdup("a duration such as 30s, 10m, 12h or 3d");
 	case K_LIST:
+		if (k->choices != NULL) {
+			g_autofree char *names =
+			    g_strjoinv(", ", (char **)k->choices);
+
+			return g_strdup_printf(
+			    "a comma-separated list of: %s", names);
+		}
 		return g_strdup("a comma-separated list");
 	case K_MODE:
 		return g_strdup("an octal mode such as 0660");

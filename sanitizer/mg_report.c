@@ -5,6 +5,7 @@
  */
 #include <json-glib/json-glib.h>
 
+#include "cdr/mg_cdr.h"
 #include "mg_report.h"
 
 static void
@@ -74,6 +75,25 @@ mg_report_json(const struct mg_report_info *info, const struct mg_walk *w)
 			add_string(b, "note", p->note);
 		if (p->container != NULL)
 			add_string(b, "container", p->container);
+		if (p->module != NULL)
+			add_string(b, "module", p->module);
+		if (p->output_name != NULL)
+			add_string(b, "output_name", p->output_name);
+		if (p->cdr_removed != NULL) {
+			guint j;
+
+			json_builder_set_member_name(b, "removed");
+			json_builder_begin_array(b);
+			for (j = 0; p->cdr_removed[j] != NULL; j++) {
+				json_builder_begin_object(b);
+				add_string(b, "id", p->cdr_removed[j]);
+				add_string(b, "text",
+				    mg_cdr_removed_text(p->cdr_removed[j],
+				        w->policy->language));
+				json_builder_end_object(b);
+			}
+			json_builder_end_array(b);
+		}
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

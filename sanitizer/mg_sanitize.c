@@ -23,6 +23,7 @@
 #include <gmime/gmime.h>
 #include <json-glib/json-glib.h>
 
+#include "cdr/mg_cdr.h"
 #include "mg_engine.h"
 #include "mg_policy.h"
 #include "mg_report.h"
@@ -100,6 +101,12 @@ mugaika_init(void)
 mugaika_engine *
 mugaika_engine_new(const char *config_path, GError **err)
 {
+	return mugaika_engine_new_mode(config_path, NULL, err);
+}
+
+mugaika_engine *
+mugaika_engine_new_mode(const char *config_path, const char *mode, GError **err)
+{
 	g_autoptr(mg_policy) p = NULL;
 	mugaika_engine *e;
 
@@ -108,10 +115,22 @@ mugaika_engine_new(const char *config_path, GError **err)
 	                        : mg_policy_new_default();
 	if (p == NULL)
 		return NULL;
+	if (g_strcmp0(mode, "text") == 0) {
+		p->mode = MG_MODE_TEXT;
+	} else if (g_strcmp0(mode, "cdr") == 0) {
+		p->mode = MG_MODE_CDR;
+	} else if (mode != NULL) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		    "unknown mode \"%s\" (text | cdr)", mode);
+		return NULL;
+	}
 	e = g_new0(mugaika_engine, 1);
 	e->policy = g_steal_pointer(&p);
-	e->tmpl_notice = mg_notice_load(
-	    e->policy->templates_dir, "notice", e->policy->language, err);
+	/* The notice says what happened to the attachments: removed (text
+	 * mode) or rebuilt (cdr), each in its own template. */
+	e->tmpl_notice = mg_notice_load(e->policy->templates_dir,
+	    e->policy->mode == MG_MODE_CDR ? "cdr" : "notice",
+	    e->policy->language, err);
 	if (e->tmpl_notice == NULL)
 		goto fail;
 	e->tmpl_held = mg_notice_load(
@@ -529,7 +548,7 @@ occurrence(GPtrArray *headers, guint i)
 
 static GPtrArray *
 build_edits(const struct mg_policy *pol, GPtrArray *headers,
-    gboolean essential_only, const char *charset, const char *cte,
+    gboolean essential_only, const char *content_type, const char *cte,
     const char *xmugaika)
 {
 	GPtrArray *edits =
@@ -585,16 +604,10 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 
 		add_edit(edits, MUGAIKA_HDR_ADD, "Subject", 0, enc);
 	}
-	{
-		g_autofree char *ct =
-		    g_strdup_printf("text/plain; charset=%s", charset);
-
-		add_edit(edits, MUGAIKA_HDR_ADD, "MIME-Version", 0, "1.0");
-		add_edit(edits, MUGAIKA_HDR_ADD, "Content-Type", 0, ct);
-		add_edit(edits, MUGAIKA_HDR_ADD, "Content-Transfer-Encoding", 0,
-		    cte);
-		add_edit(edits, MUGAIKA_HDR_ADD, "X-Mugaika", 0, xmugaika);
-	}
+	add_edit(edits, MUGAIKA_HDR_ADD, "MIME-Version", 0, "1.0");
+	add_edit(edits, MUGAIKA_HDR_ADD, "Content-Type", 0, content_type);
+	add_edit(edits, MUGAIKA_HDR_ADD, "Content-Transfer-Encoding", 0, cte);
+	add_edit(edits, MUGAIKA_HDR_ADD, "X-Mugaika", 0, xmugaika);
 	return edits;
 }
 
@@ -649,6 +662,92 @@ encode_body(const struct mg_policy *pol, const char *text,
 	*charset_r = "UTF-8";
 	*cte_r = "base64";
 	return base64_body(text, len);
+}
+
+/* A GMime part whose content is `data`, already in `enc` (or raw with
+ * GMIME_CONTENT_ENCODING_DEFAULT, then encoded as `want` on output). */
+static GMimePart *
+leaf_part(const char *type, GBytes *data, GMimeContentEncoding enc,
+    GMimeContentEncoding want)
+{
+	GMimeContentType *ct = g_mime_content_type_parse(NULL, type);
+	GMimePart *part = g_mime_part_new();
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(
+	    g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+	GMimeDataWrapper *dw = g_mime_data_wrapper_new_with_stream(s, enc);
+
+	g_mime_object_set_content_type(GMIME_OBJECT(part), ct);
+	g_mime_part_set_content(part, dw);
+	g_mime_part_set_content_encoding(part, want);
+	g_object_unref(ct);
+	g_object_unref(dw);
+	g_object_unref(s);
+	return part;
+}
+
+/*
+ * mode = cdr: the text and the rebuilt files as one multipart/mixed body.
+ * GMime writes the structure, the base64 and the file-name parameters:
+ * RFC 2231 in Content-Disposition (what current mailers read) and an RFC
+ * 2047 word in Content-Type's name (what older Japanese mailers read).
+ * Returns the body; *content_type_r is the new Content-Type value.
+ */
+static GBytes *
+compose_multipart(GBytes *text, const char *charset, const char *cte,
+    const GPtrArray *outputs, char **content_type_r)
+{
+	GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
+	GMimeFormatOptions *fmt = g_mime_format_options_new();
+	g_autofree char *ttype =
+	    g_strdup_printf("text/plain; charset=%s", charset);
+	GMimeStream *out = g_mime_stream_mem_new();
+	GByteArray *ba;
+	GMimePart *tp;
+	GBytes *body;
+	guint i;
+
+	g_mime_format_options_set_newline_format(
+	    fmt, GMIME_NEWLINE_FORMAT_UNIX);
+	tp = leaf_part(ttype, text,
+	    strcmp(cte, "base64") == 0 ? GMIME_CONTENT_ENCODING_BASE64
+	                               : GMIME_CONTENT_ENCODING_7BIT,
+	    strcmp(cte, "base64") == 0 ? GMIME_CONTENT_ENCODING_BASE64
+	                               : GMIME_CONTENT_ENCODING_7BIT);
+	g_mime_multipart_add(mp, GMIME_OBJECT(tp));
+	g_object_unref(tp);
+	for (i = 0; i < outputs->len; i++) {
+		const struct mg_output *o = g_ptr_array_index(outputs, i);
+		GMimePart *ap = leaf_part(o->mime_type, o->data,
+		    GMIME_CONTENT_ENCODING_DEFAULT,
+		    GMIME_CONTENT_ENCODING_BASE64);
+		GMimeContentType *ct =
+		    g_mime_object_get_content_type(GMIME_OBJECT(ap));
+		GMimeParam *name;
+
+		g_mime_part_set_filename(ap, o->name);
+		name = g_mime_param_list_get_parameter(
+		    g_mime_content_type_get_parameters(ct), "name");
+		if (name != NULL)
+			g_mime_param_set_encoding_method(
+			    name, GMIME_PARAM_ENCODING_METHOD_RFC2047);
+		g_mime_multipart_add(mp, GMIME_OBJECT(ap));
+		g_object_unref(ap);
+	}
+	g_mime_object_write_content_to_stream(GMIME_OBJECT(mp), fmt, out);
+	{
+		char *ct = g_mime_content_type_encode(
+		    g_mime_object_get_content_type(GMIME_OBJECT(mp)), fmt);
+
+		/* GMime folds it for a header line: one line, no lead. */
+		*content_type_r = g_strdup(g_strstrip(ct));
+		g_free(ct);
+	}
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+	body = g_bytes_new(ba->data, ba->len);
+	g_object_unref(out);
+	g_object_unref(mp);
+	g_mime_format_options_free(fmt);
+	return body;
 }
 
 static char *
@@ -789,6 +888,12 @@ blame_text_parts(struct mg_walk *w)
 	}
 }
 
+static const char *
+mode_name(const struct mg_policy *pol)
+{
+	return pol->mode == MG_MODE_CDR ? "cdr" : "text";
+}
+
 static char *
 make_report(const mugaika_result *r, const struct mg_walk *w, GMimeMessage *msg,
     const struct mugaika_envelope *env, guint64 size)
@@ -803,7 +908,7 @@ make_report(const mugaika_result *r, const struct mg_walk *w, GMimeMessage *msg,
 	    .disposition = mugaika_disposition_name(r->disposition),
 	    .action = actions[r->action],
 	    .quarantine_id = r->quarantine_id,
-	    .mode = "text",
+	    .mode = mode_name(w->policy),
 	    .message_id = mid,
 	    .from = from,
 	    .subject = subject,
@@ -1107,7 +1212,7 @@ sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 	if ((guint64)st.st_size > pol->limits.max_message_size) {
 		struct mg_report_info info = {.disposition = "rejected",
 		    .action = "reject",
-		    .mode = "text",
+		    .mode = mode_name(pol),
 		    .size = (guint64)st.st_size};
 
 		mg_walk_add_reason(&w, MG_REASON_MESSAGE_TOO_LARGE);
@@ -1212,6 +1317,11 @@ sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 		mg_walk_message(&w, msg);
 		if (pw.critical)
 			mg_walk_add_reason(&w, MG_REASON_MALFORMED_MIME);
+		if (w.failure != NULL) {
+			/* A CDR module's environment failure: tempfail. */
+			g_propagate_error(err, g_steal_pointer(&w.failure));
+			goto fail;
+		}
 	}
 	/* The raw message once (libclamav parses mail itself), and the
 	 * text we would deliver, as it will be delivered. */
@@ -1264,10 +1374,11 @@ sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 		    .parts = w.parts,
 		    .reasons = w.reasons,
 		    .threats = w.threats,
-		    .sender = env != NULL ? env->sender : NULL};
+		    .sender = env != NULL ? env->sender : NULL,
+		    .removed_text = mg_cdr_removed_text};
 		g_autofree char *notice = NULL;
 		GString *text = g_string_new(NULL);
-		g_autofree char *xm = NULL;
+		g_autofree char *xm = NULL, *ctype = NULL;
 
 		if (w.threats->len > 0)
 			notice = mg_notice_render(e->tmpl_virus, &nd);
@@ -1295,13 +1406,25 @@ sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 			g_string_append_c(text, '\n');
 		r->body = encode_body(pol, text->str, &charset, &cte);
 		g_string_free(text, TRUE);
+		if (r->disposition != MUGAIKA_QUARANTINED &&
+		    r->disposition != MUGAIKA_REJECTED && w.outputs->len > 0) {
+			GBytes *t = r->body;
 
-		xm = g_strdup_printf("%s; id=%s; mode=text; host=%s",
+			r->body = compose_multipart(
+			    t, charset, cte, w.outputs, &ctype);
+			g_bytes_unref(t);
+			cte = "7bit";
+		} else {
+			ctype =
+			    g_strdup_printf("text/plain; charset=%s", charset);
+		}
+
+		xm = g_strdup_printf("%s; id=%s; mode=%s; host=%s",
 		    mugaika_disposition_name(r->disposition),
 		    r->quarantine_id != NULL ? r->quarantine_id : "-",
-		    pol->hostname);
+		    mode_name(pol), pol->hostname);
 		r->edits = build_edits(pol, r->headers,
-		    mg_walk_has_reason(&w, MG_REASON_HEADER_TOO_LARGE), charset,
+		    mg_walk_has_reason(&w, MG_REASON_HEADER_TOO_LARGE), ctype,
 		    cte, xm);
 
 		r->summary = make_summary(r, &w);
@@ -1418,7 +1541,8 @@ audit_message(mugaika_engine *e, const mugaika_result *r,
 		const struct mg_part *p = g_ptr_array_index(w->parts, i);
 		g_autoptr(JsonObject) po = NULL;
 
-		if (p->action != MG_ACTION_REMOVED && p->threat == NULL)
+		if (p->action != MG_ACTION_REMOVED &&
+		    p->action != MG_ACTION_REBUILT && p->threat == NULL)
 			continue;
 		po = json_object_new();
 		json_object_set_string_member(po, "type", "part");
@@ -1435,6 +1559,7 @@ audit_message(mugaika_engine *e, const mugaika_result *r,
 		    p->reason == MG_REASON_NONE ? NULL
 		                                : mg_reason_id(p->reason));
 		set_str(po, "threat", p->threat);
+		set_str(po, "output_name", p->output_name);
 		if (!mg_audit_append(e->audit, po, &e2))
 			goto failed;
 	}
@@ -1723,7 +1848,8 @@ mugaika_engine_hold(mugaika_engine *e, int fd, const char *reason_id,
 		    .parts = w.parts,
 		    .reasons = w.reasons,
 		    .threats = w.threats,
-		    .sender = env != NULL ? env->sender : NULL};
+		    .sender = env != NULL ? env->sender : NULL,
+		    .removed_text = mg_cdr_removed_text};
 		g_autofree char *notice = mg_notice_render(e->tmpl_held, &nd);
 		g_autofree char *xm =
 		    g_strdup_printf("quarantined; id=%s; mode=text; host=%s",

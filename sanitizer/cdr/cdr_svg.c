@@ -387,7 +387,7 @@ rebuild_images(struct svg_scan *sc, struct mg_cdr_ctx *ctx)
 				    strcmp(type, "image/png") == 0
 				        ? "svg-image.png"
 				        : "svg-image.jpg",
-				    type, img);
+				    type, img, NULL);
 		}
 		xmlFree(v);
 		if (got == NULL || (type = image_type(got)) == NULL) {

@@ -76,6 +76,11 @@ void mugaika_init(void);
 
 /* config_path NULL: built-in defaults. */
 mugaika_engine *mugaika_engine_new(const char *config_path, GError **err);
+
+/* The same with [general] mode overridden: "text", "cdr", or NULL for the
+ * config's own (`mugaika sanitize --mode`, a release's rebuild). */
+mugaika_engine *mugaika_engine_new_mode(
+    const char *config_path, const char *mode, GError **err);
 void mugaika_engine_free(mugaika_engine *e);
 /* [limits] max_message_size: a caller spooling a message may stop
  * reading one byte past it. */

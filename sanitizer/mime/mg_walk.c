@@ -62,7 +62,20 @@ mg_part_free(struct mg_part *p)
 	g_free(p->threat);
 	g_free(p->note);
 	g_free(p->container);
+	g_free(p->module);
+	g_free(p->output_name);
+	g_strfreev(p->cdr_removed);
 	g_free(p);
+}
+
+static void
+output_free(struct mg_output *o)
+{
+	g_free(o->name);
+	g_free(o->mime_type);
+	if (o->data != NULL)
+		g_bytes_unref(o->data);
+	g_free(o);
 }
 
 const char *
@@ -77,6 +90,10 @@ mg_action_name(enum mg_action a)
 		return "skipped";
 	case MG_ACTION_REMOVED:
 		return "removed";
+	case MG_ACTION_REBUILT:
+		return "rebuilt";
+	case MG_ACTION_VERIFIED:
+		return "verified";
 	}
 	return "removed";
 }
@@ -92,6 +109,8 @@ mg_walk_init(struct mg_walk *w, const struct mg_policy *policy,
 	w->text = g_string_new(NULL);
 	w->parts = g_ptr_array_new_with_free_func((GDestroyNotify)mg_part_free);
 	w->reasons = g_array_new(FALSE, FALSE, sizeof(enum mg_reason));
+	w->outputs =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)output_free);
 }
 
 void
@@ -107,6 +126,9 @@ mg_walk_clear(struct mg_walk *w)
 		g_ptr_array_unref(w->threats);
 	if (w->tnef_body != NULL)
 		g_bytes_unref(w->tnef_body);
+	if (w->outputs != NULL)
+		g_ptr_array_unref(w->outputs);
+	g_clear_error(&w->failure);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -141,7 +163,8 @@ mg_walk_removed_any(const struct mg_walk *w)
 	for (i = 0; i < w->parts->len; i++) {
 		const struct mg_part *p = g_ptr_array_index(w->parts, i);
 
-		if (p->action == MG_ACTION_REMOVED)
+		if (p->action == MG_ACTION_REMOVED ||
+		    p->action == MG_ACTION_REBUILT)
 			return TRUE;
 	}
 	return FALSE;
@@ -587,7 +610,16 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 			p->reason = MG_REASON_INLINE_IMAGE;
 		else if (st->quote > 0)
 			p->reason = MG_REASON_EMBEDDED_MESSAGE;
+		enum mg_reason before = p->reason;
+		guint n_reasons = w->reasons->len;
+
 		mg_inspect_part(w, p, b, 0);
+		/* mode = cdr: what the inspection found nothing in is
+		 * rebuilt (a finding keeps it removed, or holds the
+		 * message). */
+		if (w->policy->mode == MG_MODE_CDR && p->reason == before &&
+		    p->threat == NULL && w->reasons->len == n_reasons)
+			mg_rebuild_part(w, p, b);
 		return;
 	}
 	/* Text that is (or could have been) delivered is not scanned on its

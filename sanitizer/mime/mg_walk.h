@@ -22,6 +22,8 @@ enum mg_action {
 	MG_ACTION_CONVERTED, /* rendered to text (HTML, attached message) */
 	MG_ACTION_SKIPPED,   /* an alternative of content delivered */
 	MG_ACTION_REMOVED,   /* removed and kept in quarantine */
+	MG_ACTION_REBUILT,   /* CDR: delivered rebuilt without active content */
+	MG_ACTION_VERIFIED,  /* CDR: no risk factor found, delivered as is */
 };
 
 struct mg_part {
@@ -36,6 +38,18 @@ struct mg_part {
 	char *threat;    /* malware name, or NULL */
 	char *note;      /* e.g. "damaged", "symlink", may be NULL */
 	char *container; /* archive a member came from (display), or NULL */
+	/* CDR (mode = cdr): */
+	char *module; /* the module that handled it, or NULL */
+	char
+	    *output_name; /* REBUILT/VERIFIED: the name it is delivered under */
+	char **cdr_removed; /* MG_CDR_RM_* ids of what was taken out, or NULL */
+};
+
+/* A file delivered next to the text (mode = cdr), in document order. */
+struct mg_output {
+	char *name;      /* UTF-8 file name, never a path */
+	char *mime_type; /* lower-case type/subtype */
+	GBytes *data;
 };
 
 void mg_part_free(struct mg_part *p);
@@ -60,6 +74,11 @@ struct mg_walk {
 	guint archive_members;
 	GPtrArray *threats; /* char *, unique malware names */
 	GBytes *tnef_body;  /* text of the first TNEF, for a mail with none */
+	/* CDR (mode = cdr) */
+	GPtrArray *outputs; /* struct mg_output *, the files delivered */
+	guint64 cdr_bytes;  /* nested files handed back by modules */
+	guint cdr_files;
+	GError *failure; /* an environment failure (tempfail), or NULL */
 };
 
 void mg_walk_init(struct mg_walk *w, const struct mg_policy *policy,
@@ -84,6 +103,14 @@ gboolean mg_walk_has_reason(const struct mg_walk *w, enum mg_reason r);
 void mg_inspect_part(
     struct mg_walk *w, struct mg_part *p, GBytes *b, guint archive_depth);
 
+/*
+ * mode = cdr (mg_rebuild.c): a removed attachment `p` whose inspection
+ * found nothing goes through its CDR module; rebuilt or verified, it
+ * becomes an output and p->action says so; refused, it stays removed with
+ * the module's reason.  An environment failure sets w->failure.
+ */
+void mg_rebuild_part(struct mg_walk *w, struct mg_part *p, GBytes *b);
+
 /* Scan bytes that are delivered (text); a threat holds the message. */
 void mg_inspect_scan_only(struct mg_walk *w, struct mg_part *p,
     const void *data, gsize len, const char *name);
@@ -96,7 +123,7 @@ void mg_inspect_scan_opts(struct mg_walk *w, struct mg_part *p,
 struct mg_part *mg_walk_add_part(struct mg_walk *w, const char *path,
     enum mg_action action, enum mg_reason reason);
 
-/* TRUE when any part was removed (the original must be kept). */
+/* TRUE when any part was removed or rebuilt (the original must be kept). */
 gboolean mg_walk_removed_any(const struct mg_walk *w);
 
 #endif

@@ -51,6 +51,17 @@ format_size(guint64 n)
 	return g_string_free(s, FALSE);
 }
 
+/* An attachment delivered after CDR (rebuilt, or verified as it was).
+ * Files inside it (an image in a docx) are in the report; the notice
+ * names what the reader gets. */
+static gboolean
+is_delivered_file(const struct mg_part *p)
+{
+	return (p->action == MG_ACTION_REBUILT ||
+	           p->action == MG_ACTION_VERIFIED) &&
+	       p->container == NULL;
+}
+
 /* The value of `name`, for the part `p` (may be NULL) or globally;
  * returns a new string, "" when the value is empty or unknown. */
 static char *
@@ -94,6 +105,34 @@ value_of(const char *name, const struct mg_notice_data *d,
 			return g_strdup(p->threat ? p->threat : "");
 		if (strcmp(name, "container") == 0)
 			return g_strdup(p->container ? p->container : "");
+		if (strcmp(name, "output_name") == 0)
+			return g_strdup(p->output_name ? p->output_name : "");
+		if (strcmp(name, "outcome") == 0) {
+			if (p->action == MG_ACTION_REBUILT)
+				return g_strdup(en ? "rebuilt" : "再構成済み");
+			if (p->action == MG_ACTION_VERIFIED)
+				return g_strdup(
+				    en ? "checked: no active content"
+				       : "確認済み（危険な要素なし）");
+			return g_strdup("");
+		}
+		if (strcmp(name, "removed") == 0) {
+			GString *s = g_string_new(NULL);
+			guint i;
+
+			for (i = 0; p->cdr_removed != NULL &&
+			            p->cdr_removed[i] != NULL;
+			     i++) {
+				if (i > 0)
+					g_string_append(s, en ? "; " : "、");
+				g_string_append(
+				    s, d->removed_text != NULL
+				           ? d->removed_text(
+				                 p->cdr_removed[i], d->lang)
+				           : p->cdr_removed[i]);
+			}
+			return g_string_free(s, FALSE);
+		}
 	}
 	if (strcmp(name, "quarantine_id") == 0)
 		return g_strdup(d->quarantine_id ? d->quarantine_id : "");
@@ -114,6 +153,13 @@ value_of(const char *name, const struct mg_notice_data *d,
 	}
 	if (strcmp(name, "count") == 0)
 		return count > 0 ? g_strdup_printf("%u", count) : g_strdup("");
+	if (strcmp(name, "rebuilt_count") == 0) {
+		guint i, k = 0;
+
+		for (i = 0; d->parts != NULL && i < d->parts->len; i++)
+			k += is_delivered_file(g_ptr_array_index(d->parts, i));
+		return k > 0 ? g_strdup_printf("%u", k) : g_strdup("");
+	}
 	if (strcmp(name, "reasons") == 0) {
 		GString *s = g_string_new(NULL);
 		guint i;
@@ -172,16 +218,18 @@ static void render_range(GString *out, const char *p, const char *end,
     const struct mg_notice_data *d, const struct mg_part *part, guint n,
     guint count);
 
+/* {{#parts}}: each removed part; {{#rebuilt}}: each delivered file. */
 static void
 render_parts(GString *out, const char *body, const char *end,
-    const struct mg_notice_data *d, guint count)
+    const struct mg_notice_data *d, guint count, gboolean rebuilt)
 {
 	guint i, n = 0;
 
 	for (i = 0; d->parts != NULL && i < d->parts->len; i++) {
 		const struct mg_part *p = g_ptr_array_index(d->parts, i);
 
-		if (p->action != MG_ACTION_REMOVED)
+		if (rebuilt ? !is_delivered_file(p)
+		            : p->action != MG_ACTION_REMOVED)
 			continue;
 		render_range(out, body, end, d, p, ++n, count);
 	}
@@ -216,8 +264,11 @@ render_range(GString *out, const char *p, const char *end,
 				c++;
 			if (*after == '\n')
 				after++;
-			if (strcmp(name, "parts") == 0 && part == NULL) {
-				render_parts(out, c + 2, close, d, count);
+			if ((strcmp(name, "parts") == 0 ||
+			        strcmp(name, "rebuilt") == 0) &&
+			    part == NULL) {
+				render_parts(out, c + 2, close, d, count,
+				    strcmp(name, "rebuilt") == 0);
 			} else {
 				g_autofree char *v =
 				    value_of(name, d, part, n, count);

@@ -5,10 +5,13 @@
  * Template syntax (conf/templates/<kind>.<lang>.txt):
  *   {{name}}              a value, escaped with mg_printable()
  *   {{#parts}}…{{/parts}} repeated for each removed part
+ *   {{#rebuilt}}…{{/rebuilt}} repeated for each file delivered after CDR
  *   {{#name}}…{{/name}}   shown only when the value `name` is not empty
- * Global values: quarantine_id, hostname, count, reasons, threats, sender.
+ * Global values: quarantine_id, hostname, count, rebuilt_count, reasons,
+ * threats, sender.
  * Per part: n, filename, declared_type, detected_type, size, sha256,
- * reason, path, note.
+ * reason, path, note, container, threat; for delivered files also
+ * output_name, outcome and removed (what CDR took out, in words).
  * Every value is untrusted text from the message, so each one is escaped:
  * no control character, CR, LF or bidi override reaches the reader raw.
  */
@@ -27,6 +30,8 @@ struct mg_notice_data {
 	const GArray *reasons;  /* enum mg_reason */
 	const GPtrArray *threats; /* char *: malware names, may be NULL */
 	const char *sender;       /* envelope sender, may be NULL */
+	/* Wording of a CDR removal id (mg_cdr_removed_text), or NULL. */
+	const char *(*removed_text)(const char *id, const char *lang);
 };
 
 /* Read `dir`/<kind>.<lang>.txt; NULL and *err when missing. */

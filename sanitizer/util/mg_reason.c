@@ -132,6 +132,10 @@ static const struct mg_reason_info reasons[MG_REASON_COUNT] = {
     {MG_REASON_CDR_FAILED, "cdr_failed", "the file could not be rebuilt safely",
         "ファイルを安全に再構成できない", "file could not be rebuilt safely",
         FALSE, NULL, NULL},
+    {MG_REASON_EMBEDDED_FILE, "embedded_file",
+        "file inside a document or archive left out",
+        "文書・アーカイブ内のファイル（無害化できないため除外）",
+        "file inside a document or archive (left out)", FALSE, NULL, NULL},
 };
 
 const struct mg_reason_info *

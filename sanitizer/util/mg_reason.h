@@ -53,6 +53,7 @@ enum mg_reason {
 	MG_REASON_TIMEOUT,            /* the worker ran out of time */
 	MG_REASON_UNSUPPORTED,        /* CDR: no module rebuilds this type */
 	MG_REASON_CDR_FAILED,         /* CDR: the module refused the file */
+	MG_REASON_EMBEDDED_FILE,      /* CDR: a file inside a rebuilt one */
 	MG_REASON_COUNT
 };
 

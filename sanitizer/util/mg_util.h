@@ -21,4 +21,13 @@ char *mg_printable(const char *s, gssize len, guint flags);
 /* Lower-case hex SHA-256 of a buffer. */
 char *mg_sha256_hex(const void *data, gsize len);
 
+/* The last extension of an untrusted file name, lower case, without the
+ * dot; NULL when there is none (mg_name.c). */
+char *mg_name_extension(const char *name);
+
+/* The name a file is delivered under: the last component of `name`
+ * (never a path), control and bidi characters replaced, "file" when
+ * nothing is left, the extension replaced by `new_ext` when not NULL. */
+char *mg_name_deliverable(const char *name, const char *new_ext);
+
 #endif

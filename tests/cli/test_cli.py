@@ -61,8 +61,8 @@ def main():
         # Usage errors.
         check(run(cli, []).returncode == 64, "no command: exit 64")
         check(run(cli, ["frobnicate"]).returncode == 64, "unknown command: exit 64")
-        check(run(cli, ["sanitize", "--mode", "cdr", "--config", conf, inp]).returncode == 64,
-              "unavailable mode: exit 64")
+        check(run(cli, ["sanitize", "--mode", "pdf", "--config", conf, inp]).returncode == 64,
+              "unknown mode: exit 64")
 
         # A config error: the mail must wait (75), and the message names key and line.
         bad = os.path.join(d, "bad.conf")

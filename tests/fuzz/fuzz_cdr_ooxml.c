@@ -31,8 +31,11 @@ static struct mg_limits lim = {
 };
 
 static GBytes *
-accept_all(void *walk, const char *name, const char *type, GBytes *data)
+accept_all(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
+	if (extension_r != NULL)
+		*extension_r = NULL;
 	return g_bytes_ref(data);
 }
 

@@ -20,12 +20,15 @@ static const struct mg_limits lim = {
 };
 
 static GBytes *
-nested(void *walk, const char *name, const char *type, GBytes *data)
+nested(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
 	struct mg_cdr_ctx ctx = {0};
 	struct mg_cdr_result res;
 	GBytes *back = NULL;
 
+	if (extension_r != NULL)
+		*extension_r = NULL;
 	ctx.limits = &lim;
 	mg_cdr_result_init(&res);
 	if (mg_cdr_image.rebuild(&ctx, data, &res) == MG_OK &&

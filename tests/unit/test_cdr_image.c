@@ -1081,7 +1081,8 @@ test_svg_script_external(void)
 /* The walk, as far as an SVG's embedded images need it: the image
  * module rebuilds them.  `walk` counts the calls. */
 static GBytes *
-nested_image(void *walk, const char *name, const char *type, GBytes *data)
+nested_image(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
 	struct mg_cdr_result r;
 	GBytes *back = NULL;

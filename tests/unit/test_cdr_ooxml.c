@@ -427,7 +427,8 @@ ctx_init(struct mg_cdr_ctx *ctx, struct mg_limits *lim)
 static guint nested_calls;
 
 static GBytes *
-nested_accept(void *walk, const char *name, const char *type, GBytes *data)
+nested_accept(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
 	nested_calls++;
 	g_assert_nonnull(name);
@@ -435,21 +436,24 @@ nested_accept(void *walk, const char *name, const char *type, GBytes *data)
 }
 
 static GBytes *
-nested_refuse(void *walk, const char *name, const char *type, GBytes *data)
+nested_refuse(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
 	nested_calls++;
 	return NULL;
 }
 
 static GBytes *
-nested_to_jpeg(void *walk, const char *name, const char *type, GBytes *data)
+nested_to_jpeg(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
 	nested_calls++;
 	return g_bytes_new_static(jpeg, sizeof(jpeg));
 }
 
 static GBytes *
-nested_garbage(void *walk, const char *name, const char *type, GBytes *data)
+nested_garbage(void *walk, const char *name, const char *type, GBytes *data,
+    char **extension_r)
 {
 	return g_bytes_new_static("not an image", 12);
 }

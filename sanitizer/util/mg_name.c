@@ -1,0 +1,72 @@
+/*
+ * mg_name.c - file names taken from a message (untrusted): their
+ * extension, and the name a rebuilt file is delivered under.  A name is
+ * never used as a path: only its last component survives, control and
+ * bidi characters become '_', and an empty result becomes "file".
+ */
+#include <string.h>
+
+#include "util/mg_util.h"
+
+char *
+mg_name_extension(const char *name)
+{
+	const char *dot = NULL, *p;
+
+	if (name == NULL)
+		return NULL;
+	for (p = name; *p != '\0'; p++) {
+		if (*p == '.')
+			dot = p;
+		else if (*p == '/' || *p == '\\')
+			dot = NULL;
+	}
+	if (dot == NULL || dot[1] == '\0')
+		return NULL;
+	return g_ascii_strdown(dot + 1, -1);
+}
+
+/* Characters that must not reach a reader or a file system as they are:
+ * C0/C1 controls, DEL, the bidi and invisible format characters. */
+static gboolean
+unsafe_char(gunichar c)
+{
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) ||
+	       c == 0x061c || (c >= 0x200b && c <= 0x200f) ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) ||
+	       c == 0xfeff || c == '/' || c == '\\';
+}
+
+char *
+mg_name_deliverable(const char *name, const char *new_ext)
+{
+	const char *base = name != NULL ? name : "";
+	const char *p;
+	GString *out;
+	char *dot;
+
+	for (p = base; *p != '\0'; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	out = g_string_new(NULL);
+	if (g_utf8_validate(base, -1, NULL)) {
+		for (p = base; *p != '\0'; p = g_utf8_next_char(p)) {
+			gunichar c = g_utf8_get_char(p);
+
+			if (unsafe_char(c))
+				g_string_append_c(out, '_');
+			else
+				g_string_append_unichar(out, c);
+		}
+	}
+	/* "", ".", ".." and names of dots only are no names. */
+	if (strspn(out->str, ".") == out->len)
+		g_string_assign(out, "file");
+	if (new_ext != NULL) {
+		dot = strrchr(out->str, '.');
+		if (dot != NULL && dot != out->str)
+			g_string_truncate(out, (gsize)(dot - out->str));
+		g_string_append_printf(out, ".%s", new_ext);
+	}
+	return g_string_free(out, FALSE);
+}
