@@ -104,6 +104,7 @@ rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
 	ctx.policy = pol;
 	ctx.limits = &pol->limits;
 	ctx.keep_hyperlinks = pol->cdr_links == MG_CDR_LINKS_KEEP;
+	ctx.keep_metadata = pol->cdr_metadata == MG_CDR_METADATA_KEEP;
 	ctx.depth = depth;
 	ctx.nested = nested;
 	ctx.walk = &run;

@@ -1290,6 +1290,16 @@ main_type(const char *ct)
 	return NULL;
 }
 
+/* Core, extended (app.xml) and custom document properties. */
+static gboolean
+is_properties(const char *ct)
+{
+	return ct != NULL &&
+	       (g_ascii_strcasecmp(ct, CT_CORE) == 0 ||
+	           g_ascii_strcasecmp(ct, OXD "extended-properties+xml") == 0 ||
+	           g_ascii_strcasecmp(ct, OXD "custom-properties+xml") == 0);
+}
+
 /* A content type a clean package may declare. */
 static gboolean
 ct_known(const char *ct)
@@ -1679,6 +1689,13 @@ decide(struct pkg *pk, struct part *src, struct rel *r, const char **id_r,
 		t->kind = kind_of(t->ct);
 		if (t->kind == K_NONE) {
 			*id_r = part_drop_id(t);
+			return FALSE;
+		}
+		/* Document properties (author, company, template path,
+		 * custom properties) are optional parts (ECMA-376 Part 2
+		 * §11): [cdr] metadata = strip leaves them out. */
+		if (!pk->ctx->keep_metadata && is_properties(t->ct)) {
+			*id_r = MG_CDR_RM_METADATA;
 			return FALSE;
 		}
 	}

@@ -605,6 +605,37 @@ qpdf_failed(struct walk *w, QPDF_ERROR_CODE rc)
 	return w->reason != MG_REASON_NONE;
 }
 
+/*
+ * [cdr] metadata = strip: the document information dictionary (trailer
+ * /Info, 14.3.3: author, creator tool, dates) and the catalog's XMP
+ * stream (/Metadata, 14.3.2) go; page-level XMP and /PieceInfo (private
+ * application data, 14.5) go with them in the walk's banned keys when
+ * present.  Unreferenced, they are not written.
+ */
+static void
+strip_metadata(struct walk *w)
+{
+	qpdf_oh trailer = qpdf_get_trailer(w->q);
+	qpdf_oh root = qpdf_get_root(w->q);
+
+	if (qpdf_oh_has_key(w->q, trailer, "/Info")) {
+		qpdf_oh_remove_key(w->q, trailer, "/Info");
+		mg_cdr_result_removed(w->out, MG_CDR_RM_METADATA);
+	}
+	if (qpdf_oh_is_dictionary(w->q, root)) {
+		if (qpdf_oh_has_key(w->q, root, "/Metadata")) {
+			qpdf_oh_remove_key(w->q, root, "/Metadata");
+			mg_cdr_result_removed(w->out, MG_CDR_RM_METADATA);
+		}
+		if (qpdf_oh_has_key(w->q, root, "/PieceInfo")) {
+			qpdf_oh_remove_key(w->q, root, "/PieceInfo");
+			mg_cdr_result_removed(w->out, MG_CDR_RM_METADATA);
+		}
+	}
+	qpdf_oh_release(w->q, root);
+	qpdf_oh_release(w->q, trailer);
+}
+
 /* Walk everything reachable from the trailer (7.5.5). */
 static void
 walk_all(struct walk *w)
@@ -761,6 +792,8 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 		fail(&w, MG_REASON_ENCRYPTED, "encrypted PDF");
 		goto out;
 	}
+	if (!ctx->keep_metadata)
+		strip_metadata(&w);
 	walk_all(&w);
 	if (qpdf_failed(&w, QPDF_SUCCESS))
 		goto out;

@@ -68,7 +68,8 @@ struct mg_cdr_ctx {
 	const struct mg_policy *policy;
 	const struct mg_limits *limits; /* never NULL */
 	gboolean keep_hyperlinks;       /* http/https/mailto links stay */
-	guint depth;                    /* nesting of CDR inside CDR */
+	gboolean keep_metadata; /* document properties stay ([cdr] metadata) */
+	guint depth;            /* nesting of CDR inside CDR */
 	/*
 	 * Hand an embedded file back to the walk.  Returns the bytes to put
 	 * back (rebuilt or verified) or NULL when the file was refused (the

@@ -52,10 +52,16 @@ def docm(text="CDR本文テキスト", link=True):
           '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
           '<Override PartName="/word/document.xml" ContentType="%s"/>'
           '<Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/>'
+          '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
           '</Types>' % CT_DOCM)
+    core = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            '<dc:creator>秘密の作成者</dc:creator></cp:coreProperties>')
     rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
             '</Relationships>')
     link_xml = ('<w:hyperlink r:id="rId9"><w:r><w:t>link</w:t></w:r></w:hyperlink>'
                 if link else '')
@@ -86,6 +92,7 @@ def docm(text="CDR本文テキスト", link=True):
         z.writestr("word/settings.xml", settings)
         z.writestr("word/_rels/settings.xml.rels", srels)
         z.writestr("word/vbaProject.bin", vba)
+        z.writestr("docProps/core.xml", core)
     return b.getvalue()
 
 
@@ -104,6 +111,7 @@ def pdf_with_js(text="HELLO CDR PAGE"):
         b"<< /S /JavaScript /JS (app.alert\\('pwned'\\)) >>",
         b"<< /S /JavaScript /JS (this.exportDataObject\\({}\\)) >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Author (secret-pdf-author) /Creator (mailer) >>",
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -115,7 +123,7 @@ def pdf_with_js(text="HELLO CDR PAGE"):
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
     for o in offs:
         out.write(b"%010d 00000 n \n" % o)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R /Info 8 0 R >>\nstartxref\n%d\n%%%%EOF\n"
               % (len(objs) + 1, x))
     return out.getvalue()
 
@@ -274,6 +282,8 @@ def check_main(rn):
         data = files["資料.pdf"][2]
         check(b"pwned" not in data and b"exportDataObject" not in data,
               "pdf: the scripts' bytes are gone")
+        check(b"secret-pdf-author" not in data,
+              "pdf: the document information (author) is gone")
         p = part(rep, "資料.pdf")
         check({"javascript", "auto_actions"} <= removed_ids(p),
               "pdf: report lists javascript and auto_actions: %s"
@@ -329,6 +339,21 @@ def check_options(rn):
     _, out, rep = rn.run(mail([("a.docm", d, "application/octet-stream")]))
     check("hyperlinks" not in removed_ids(part(rep, "a.docm")),
           "[cdr] hyperlinks = keep (default) keeps https links")
+    # Document properties: stripped by default, kept on request.
+    files = {f[0]: f[2] for f in files_of(
+        email.message_from_bytes(out, policy=policy.default))}
+    z = zipfile.ZipFile(io.BytesIO(files.get("a.docx", b"PK\5\6" + b"\0" * 18)))
+    check("docProps/core.xml" not in z.namelist()
+          and "metadata" in removed_ids(part(rep, "a.docm")),
+          "[cdr] metadata = strip (default) drops document properties")
+    _, out, rep = rn.run(mail([("a.docm", d, "application/octet-stream")]),
+                         "[cdr]\nmetadata = keep\n")
+    files = {f[0]: f[2] for f in files_of(
+        email.message_from_bytes(out, policy=policy.default))}
+    z = zipfile.ZipFile(io.BytesIO(files.get("a.docx", b"PK\5\6" + b"\0" * 18)))
+    check("docProps/core.xml" in z.namelist()
+          and "秘密の作成者".encode() in z.read("docProps/core.xml"),
+          "[cdr] metadata = keep keeps document properties")
     # A format that is off: removed and kept, with the reason.
     rc, out, rep = rn.run(
         mail([("a.docm", d, "application/octet-stream"),
