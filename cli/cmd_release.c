@@ -1,21 +1,27 @@
 /*
- * cmd_release.c - `mugaika quarantine release ID --original [--to ADDR]…`:
- * deliver a kept original after review, by re-injecting it over SMTP to
+ * cmd_release.c - `mugaika quarantine release ID [--original] [--to ADDR]…`:
+ * deliver a kept message after review, by re-injecting it over SMTP to
  * the [release] relay with an X-Mugaika-Release header that lets the
  * gateway pass it through unchanged (mugaika.h).
  *
- * Steps, each of which can stop the release before anything is sent:
- * the id is checked before it names a file; the original is copied as it
- * will travel (CRLF line ends, RFC 5321 §2.3.8); the release header is
- * computed on that copy; the copy is scanned again with the signatures
- * loaded now (a threat refuses the release, whatever the reviewer says);
- * an "attempt" record is appended to the audit log; only then is the
- * relay contacted.  After the transaction a second record gives the
- * result ("delivered", "refused" or "failed", with the relay's reply); a
- * release refused by the rescan gets one record ("refused", stage
- * "rescan", the threats).  Text mode has no rebuilt version of a removed
- * attachment, so a release always delivers the original and needs --original,
+ * What is delivered: by default the version rebuilt by CDR with the
+ * modules and signatures of now (the text with a notice, each attachment
+ * rebuilt without active content, what cannot be rebuilt left out and
+ * listed) - what a reader of a text-mode gateway asks for; a message CDR
+ * would hold is refused.  --original delivers the message as it arrived,
  * the reviewer's explicit decision.
+ *
+ * Steps, each of which can stop the release before anything is sent:
+ * the id is checked before it names a file; the rebuilt version is made
+ * (unless --original); the message is copied as it will travel (CRLF line
+ * ends, RFC 5321 §2.3.8); the release header is computed on that copy;
+ * the copy is scanned again with the signatures loaded now (a threat
+ * refuses the release, whatever the reviewer says); an "attempt" record
+ * is appended to the audit log; only then is the relay contacted.  After
+ * the transaction a second record gives the result ("delivered",
+ * "refused" or "failed", with the relay's reply); a release refused before
+ * sending gets one record ("refused", stage "rebuild" or "rescan").  Each
+ * record says which version ("rebuilt" or "original").
  *
  * Untrusted input: the stored entry's envelope (sender, recipients) came
  * from the sender of the mail; before an address goes into an SMTP
@@ -711,6 +717,90 @@ audit_record(const char *id, const struct mg_policy *pol,
 	return o;
 }
 
+/* A refusal before anything is sent, on record when there is a log.
+ * Nothing is sent whether or not it can be written. */
+static void
+audit_refusal(const struct mg_policy *pol, JsonObject *rec, const char *stage,
+    GPtrArray *threats)
+{
+	g_autoptr(mg_audit) audit = NULL;
+	g_autoptr(GError) err = NULL;
+
+	if (pol->audit_file == NULL || *pol->audit_file == '\0')
+		return;
+	json_object_set_string_member(rec, "result", "refused");
+	json_object_set_string_member(rec, "stage", stage);
+	if (threats != NULL) {
+		JsonArray *a = json_array_new();
+		guint j;
+
+		for (j = 0; j < threats->len; j++)
+			json_array_add_string_element(
+			    a, g_ptr_array_index(threats, j));
+		json_object_set_array_member(rec, "threats", a);
+	}
+	if ((audit = mg_audit_open(pol->audit_file, TRUE, &err)) == NULL ||
+	    !mg_audit_append(audit, rec, &err)) {
+		g_prefix_error(&err, "audit log: ");
+		fail(err);
+	}
+}
+
+/*
+ * The version rebuilt by CDR, written to an unlinked temporary file: the
+ * text with a notice, attachments rebuilt with the modules and signatures
+ * of now, what cannot be rebuilt left out and listed.  A message CDR would
+ * hold (a threat, a structural limit) is refused: only --original, the
+ * reviewer's decision, can release it.  Returns an exit status; *fd_r at
+ * offset 0 on MG_EXIT_OK.
+ */
+static int
+rebuilt_copy(mugaika_engine *engine, const char *id, int fd, int *fd_r)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *path = NULL;
+	mugaika_result *r = mugaika_engine_rebuild(engine, fd, id, &err);
+	enum mugaika_disposition disp;
+	int tfd;
+
+	if (r == NULL) {
+		g_prefix_error(&err, "rebuild: ");
+		fail(err);
+		return MG_EXIT_TEMPFAIL;
+	}
+	disp = mugaika_result_disposition(r);
+	if (disp == MUGAIKA_QUARANTINED || disp == MUGAIKA_REJECTED) {
+		g_autofree char *s =
+		    mg_printable(mugaika_result_summary(r), -1, 0);
+
+		fprintf(stderr,
+		    PFX "%s cannot be rebuilt (%s); after review, "
+		        "--original releases the message as it arrived\n",
+		    id, s);
+		mugaika_result_free(r);
+		return EXIT_REFUSED;
+	}
+	tfd = g_file_open_tmp("mugaika-rebuilt-XXXXXX", &path, &err);
+	if (tfd >= 0)
+		(void)unlink(path);
+	if (tfd < 0 || !mugaika_result_write_message(r, tfd, &err) ||
+	    lseek(tfd, 0, SEEK_SET) != 0) {
+		if (err == NULL)
+			g_set_error(&err, G_IO_ERROR,
+			    g_io_error_from_errno(errno), "%s",
+			    g_strerror(errno));
+		g_prefix_error(&err, "rebuilt copy: ");
+		fail(err);
+		if (tfd >= 0)
+			close(tfd);
+		mugaika_result_free(r);
+		return MG_EXIT_TEMPFAIL;
+	}
+	mugaika_result_free(r);
+	*fd_r = tfd;
+	return MG_EXIT_OK;
+}
+
 /* ---- the command ---- */
 
 static int
@@ -845,12 +935,12 @@ mg_cli_quarantine_release(int argc, char **argv)
 	        "ADDR"},
 	    {"original", 0, 0, G_OPTION_ARG_NONE, &original,
 	        "Deliver the original as it arrived (the reviewer's "
-	        "decision; required)",
+	        "decision) instead of the version rebuilt by CDR",
 	        NULL},
 	    {NULL, 0, 0, 0, NULL, NULL, NULL},
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(
-	    "release ID - deliver a kept original after review");
+	    "release ID - deliver a kept message after review");
 	g_auto(GStrv) args = g_new0(char *, (gsize)argc + 1);
 	g_autoptr(GError) err = NULL;
 	g_autoptr(mg_policy) pol = NULL;
@@ -872,9 +962,12 @@ mg_cli_quarantine_release(int argc, char **argv)
 		args[i] = g_strdup(argv[i]);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
-	    "Re-injects the original over SMTP to [release] relay with an "
-	    "X-Mugaika-Release\nheader, so the gateway delivers it unchanged. "
-	    "A message that still carries a\nthreat is never released.\n\n"
+	    "Rebuilds the kept message with the CDR modules and signatures "
+	    "loaded now (its\nattachments without active content; --original: "
+	    "the message as it arrived) and\nre-injects it over SMTP to "
+	    "[release] relay with an X-Mugaika-Release header, so\nthe gateway "
+	    "delivers it unchanged.  A message that still carries a threat is\n"
+	    "never released.\n\n"
 	    "Exit status: 0 delivered; 1 no such entry, a threat, or the "
 	    "relay refused;\n64 usage error; 75 config, store, release key, "
 	    "audit log or relay unusable.");
@@ -889,19 +982,6 @@ mg_cli_quarantine_release(int argc, char **argv)
 	if ((pol = mg_policy_load(cfg, &err)) == NULL) {
 		fail(err);
 		return MG_EXIT_TEMPFAIL;
-	}
-	if (!original) {
-		if (pol->mode == MG_MODE_TEXT)
-			fprintf(stderr,
-			    PFX "this gateway runs in text mode: releasing "
-			        "delivers the original; confirm with "
-			        "--original after review\n");
-		else
-			fprintf(stderr,
-			    PFX "releasing delivers the original (a rebuilt "
-			        "version cannot be released); confirm with "
-			        "--original after review\n");
-		return MG_EXIT_USAGE;
 	}
 	for (i = 0; to != NULL && to[i] != NULL; i++)
 		if (!valid_address(to[i], &sutf8)) {
@@ -946,7 +1026,9 @@ mg_cli_quarantine_release(int argc, char **argv)
 	}
 
 	rc = MG_EXIT_TEMPFAIL;
-	engine = mugaika_engine_new(cfg, &err);
+	/* The rebuilt version comes from CDR whatever the gateway's mode:
+	 * that is what a text-mode gateway's reader asks for. */
+	engine = mugaika_engine_new_mode(cfg, original ? NULL : "cdr", &err);
 	if (engine == NULL) {
 		fail(err);
 		goto out;
@@ -957,6 +1039,22 @@ mg_cli_quarantine_release(int argc, char **argv)
 		         ? EXIT_REFUSED
 		         : MG_EXIT_TEMPFAIL;
 		goto out;
+	}
+	rec = audit_record(id, pol, e, sender, rcpts);
+	json_object_set_string_member(
+	    rec, "version", original ? "original" : "rebuilt");
+	if (!original) {
+		int rfd = -1;
+
+		rc = rebuilt_copy(engine, id, fd, &rfd);
+		if (rc != MG_EXIT_OK) {
+			if (rc == EXIT_REFUSED)
+				audit_refusal(pol, rec, "rebuild", NULL);
+			goto out;
+		}
+		close(fd);
+		fd = rfd;
+		rc = MG_EXIT_TEMPFAIL;
 	}
 	if ((wfd = wire_copy(fd, &eightbit, &err)) < 0) {
 		fail(err);
@@ -972,34 +1070,16 @@ mg_cli_quarantine_release(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
-	rec = audit_record(id, pol, e, sender, rcpts);
 	if (threats->len > 0) {
 		rc = refuse_threats(id, threats);
-		/* Worth a record: someone asked to release a threat.  Nothing
-		 * is sent whether or not it can be written. */
-		if (pol->audit_file != NULL && *pol->audit_file != '\0') {
-			JsonArray *a = json_array_new();
-			guint j;
-
-			for (j = 0; j < threats->len; j++)
-				json_array_add_string_element(
-				    a, g_ptr_array_index(threats, j));
-			json_object_set_string_member(rec, "result", "refused");
-			json_object_set_string_member(rec, "stage", "rescan");
-			json_object_set_array_member(rec, "threats", a);
-			if ((audit = mg_audit_open(
-			         pol->audit_file, TRUE, &err)) == NULL ||
-			    !mg_audit_append(audit, rec, &err)) {
-				g_prefix_error(&err, "audit log: ");
-				fail(err);
-			}
-		}
+		/* Worth a record: someone asked to release a threat. */
+		audit_refusal(pol, rec, "rescan", threats);
 		goto out;
 	}
 	if (held)
 		fprintf(stderr,
 		    PFX "note: %s would still be held by the current policy; "
-		        "releasing it on the reviewer's --original\n",
+		        "releasing it on the reviewer's decision\n",
 		    id);
 	if (lseek(wfd, 0, SEEK_SET) != 0) {
 		g_set_error(&err, G_IO_ERROR, g_io_error_from_errno(errno),

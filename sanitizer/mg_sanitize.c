@@ -1174,7 +1174,7 @@ make_passthrough(const struct mg_policy *pol, mugaika_result *r,
 
 static mugaika_result *
 sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
-    gboolean dry, GError **err)
+    gboolean dry, const char *known_id, GError **err)
 {
 	const struct mg_policy *pol = e->policy;
 	GMimeParserOptions *popts = NULL;
@@ -1353,6 +1353,8 @@ sanitize(mugaika_engine *e, int fd, const struct mugaika_envelope *env,
 	r->threats = g_ptr_array_ref(w.threats);
 	if (store)
 		r->quarantine_id = mg_qstore_new_id();
+	else if (dry && known_id != NULL && r->disposition != MUGAIKA_CLEAN)
+		r->quarantine_id = g_strdup(known_id); /* a kept message */
 	r->report = make_report(r, &w, msg, env, (guint64)st.st_size);
 	if (store && store_original(e, fd, env, msg, r, &w, err) != MG_OK) {
 		g_prefix_error(err, "quarantine: ");
@@ -1453,14 +1455,14 @@ mugaika_result *
 mugaika_sanitize_fd(
     mugaika_engine *e, int fd, const struct mugaika_envelope *env, GError **err)
 {
-	return sanitize(e, fd, env, FALSE, err);
+	return sanitize(e, fd, env, FALSE, NULL, err);
 }
 
 gboolean
 mugaika_engine_rescan(mugaika_engine *e, int fd, GPtrArray **threats_r,
     gboolean *held_r, GError **err)
 {
-	mugaika_result *r = sanitize(e, fd, NULL, TRUE, err);
+	mugaika_result *r = sanitize(e, fd, NULL, TRUE, NULL, err);
 
 	if (r == NULL)
 		return FALSE;
@@ -1471,6 +1473,12 @@ mugaika_engine_rescan(mugaika_engine *e, int fd, GPtrArray **threats_r,
 	          r->disposition == MUGAIKA_REJECTED;
 	mugaika_result_free(r);
 	return TRUE;
+}
+
+mugaika_result *
+mugaika_engine_rebuild(mugaika_engine *e, int fd, const char *qid, GError **err)
+{
+	return sanitize(e, fd, NULL, TRUE, qid, err);
 }
 
 /* ---- the audit log ---- */

@@ -161,6 +161,15 @@ gboolean mugaika_result_passthrough(const mugaika_result *r);
  * threat names found (empty when none) and *held_r whether the message
  * would be held for any reason.  FALSE and *err on an environment failure.
  */
+/*
+ * Sanitize a kept message again without storing or auditing anything (a
+ * release of the rebuilt version: use an engine made with mode "cdr").
+ * The notice names `qid`, the entry the message came from.  Write the
+ * delivered form with mugaika_result_write_message().
+ */
+mugaika_result *mugaika_engine_rebuild(
+    mugaika_engine *e, int fd, const char *qid, GError **err);
+
 gboolean mugaika_engine_rescan(mugaika_engine *e, int fd, GPtrArray **threats_r,
     gboolean *held_r, GError **err);
 

@@ -14,6 +14,8 @@ found by the rescan, an address that would inject SMTP commands, a relay
 that is down) exits as documented and sends nothing; the audit log holds
 an attempt and a result record and still verifies."""
 import argparse
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -50,6 +52,14 @@ MAIL = (b"From: sender@example.jp\nTo: staff@city.example.lg.jp\n"
         b"--x\nContent-Type: application/octet-stream\n"
         b"Content-Disposition: attachment; filename=\"a.bin\"\n"
         b"Content-Transfer-Encoding: base64\n\nAAECAwQ=\n--x--\n")
+
+MAIL_CSV = (b"From: sender@example.jp\nTo: staff@city.example.lg.jp\n"
+            b"Subject: list\nMIME-Version: 1.0\n"
+            b"Content-Type: multipart/mixed; boundary=x\n\n"
+            b"--x\nContent-Type: text/plain; charset=utf-8\n\nsee list\n"
+            b"--x\nContent-Type: text/csv; charset=utf-8\n"
+            b"Content-Disposition: attachment; filename=\"list.csv\"\n\n"
+            b"a,b\n=cmd|' /C calc'!A0,2\n--x--\n")
 
 VIRUS = (b"From: sender@example.jp\nTo: staff@city.example.lg.jp\n"
          b"Subject: test file\nMIME-Version: 1.0\n"
@@ -261,12 +271,46 @@ def main():
                    ["a@city.example.lg.jp", "b@city.example.lg.jp"])
         check(qid is not None, "sanitize kept the original")
 
-        # Without --original: a usage error, nothing contacted.
+        # Without --original: the version rebuilt by CDR (a text-mode
+        # gateway's reader asking for the attachment).
+        cq = keep(cli, conf, d, "csv.eml", MAIL_CSV, "env@example.jp",
+                  ["a@city.example.lg.jp"])
         srv.reset()
-        r = release(cli, conf, qid)
-        check(r.returncode == 64 and b"text mode" in r.stderr
-              and b"--original" in r.stderr and not srv.sessions,
-              "without --original: exit 64, relay not contacted")
+        r = release(cli, conf, cq or "20200101-AAAAAAAAAAAA")
+        check(r.returncode == 0 and len(srv.messages) == 1,
+              "rebuilt release: exit 0, one message: %r" % r.stderr[-300:])
+        m = srv.messages[0] if srv.messages else dict(data=b"")
+        first, _, rest = m["data"].partition(b"\r\n")
+        check(first.startswith(b"X-Mugaika-Release: id=%s; mac=" % (cq or "").encode()),
+              "rebuilt release: X-Mugaika-Release first")
+        rb = email.message_from_bytes(rest.replace(b"\r\n", b"\n"),
+                                      policy=email.policy.default)
+        files = [(p.get_filename(), p.get_payload(decode=True))
+                 for p in rb.walk() if p.get_filename()]
+        check(rb.get_content_type() == "multipart/mixed"
+              and "mode=cdr" in str(rb.get("X-Mugaika", ""))
+              and len(files) == 1 and files[0][0] == "list.csv"
+              and b"=cmd" in files[0][1]
+              and not any(l.startswith(b"=") for l in files[0][1].splitlines()),
+              "rebuilt release: the CSV attachment rebuilt (formula "
+              "neutralised) next to the text")
+        text = next(p for p in rb.walk() if not p.is_multipart()).get_content()
+        check("list.csv" in text and (cq or "?") in text,
+              "rebuilt release: the notice names the file and the entry")
+        back = os.path.join(d, "back-rebuilt.eml")
+        with open(back, "wb") as f:
+            f.write(m["data"])
+        r = run(cli, ["sanitize", "--config", conf, back, back + ".out"])
+        res = open(back + ".out", "rb").read() if r.returncode == 0 else b""
+        check(b"X-Mugaika: released; id=" + (cq or "").encode() in res
+              and b"list.csv" in res,
+              "rebuilt release re-fed through sanitize: passed through")
+        recs = [x for x in audit_records(d) if x.get("type") == "release"
+                and x.get("quarantine_id") == cq]
+        check([x.get("version") for x in recs] == ["rebuilt", "rebuilt"]
+              and [x.get("result") for x in recs] == ["attempt", "delivered"],
+              "rebuilt release: audit attempt and result, version rebuilt")
+        srv.reset()
 
         # Ids: a path is a usage error, an unknown id is 1.
         r = release(cli, conf, "../x", "--original")
@@ -365,7 +409,8 @@ def main():
               "--to other@example.jp: only that recipient")
 
         # The audit log: an attempt then a result for each try.
-        recs = [x for x in audit_records(d) if x.get("type") == "release"]
+        recs = [x for x in audit_records(d) if x.get("type") == "release"
+                and x.get("quarantine_id") != cq]
         results = [x["result"] for x in recs]
         check(results == ["attempt", "refused", "attempt", "refused",
                           "attempt", "delivered", "attempt", "delivered",
