@@ -259,8 +259,8 @@ check_name_and_type(struct mg_walk *w, struct mg_part *p)
 	}
 }
 
-static gboolean
-is_tnef(const struct mg_part *p)
+gboolean
+mg_inspect_is_tnef(const struct mg_part *p)
 {
 	return g_strcmp0(p->declared_type, "application/ms-tnef") == 0 ||
 	       g_strcmp0(p->detected_type, "application/vnd.ms-tnef") == 0 ||
@@ -406,7 +406,7 @@ open_container(
 	    is_document_zip(p)};
 	gsize len;
 	const void *data = g_bytes_get_data(b, &len);
-	gboolean tnef = is_tnef(p);
+	gboolean tnef = mg_inspect_is_tnef(p);
 	guint flags;
 
 	if (!tnef && !in_list(archive_types, p->detected_type) &&

@@ -23,6 +23,7 @@
 
 #include "cdr/mg_cdr.h"
 #include "mime/mg_walk.h"
+#include "unpack/mg_unpack.h"
 #include "util/mg_util.h"
 
 /* One module run: the part it is for, how deep, and the nested files. */
@@ -217,19 +218,13 @@ nested(void *walk, const char *name, const char *type_hint, GBytes *data,
 	return out;
 }
 
-void
-mg_rebuild_part(struct mg_walk *w, struct mg_part *p, GBytes *b)
+/* A file to deliver next to the text. */
+static void
+add_output(
+    struct mg_walk *w, const struct mg_part *p, GBytes *out, const char *mime)
 {
-	g_autofree char *ext = NULL, *mime = NULL;
-	struct mg_output *o;
-	GBytes *out;
+	struct mg_output *o = g_new0(struct mg_output, 1);
 
-	if (w->structural || w->failure != NULL)
-		return;
-	out = rebuild(w, p, b, 0, &ext, &mime);
-	if (out == NULL)
-		return;
-	o = g_new0(struct mg_output, 1);
 	o->name = g_strdup(p->output_name);
 	if (mime != NULL)
 		o->mime_type = g_ascii_strdown(mime, -1);
@@ -239,4 +234,78 @@ mg_rebuild_part(struct mg_walk *w, struct mg_part *p, GBytes *b)
 		o->mime_type = g_strdup("application/octet-stream");
 	o->data = out;
 	g_ptr_array_add(w->outputs, o);
+}
+
+struct tnef_run {
+	struct mg_walk *w;
+	struct mg_part *parent;
+	guint n;
+};
+
+/* One attachment of a TNEF stream: an attachment of the mail of its own,
+ * inspected and rebuilt like one. */
+static gboolean
+on_tnef_member(const struct mg_member *m, void *ctx)
+{
+	struct tnef_run *t = ctx;
+	struct mg_walk *w = t->w;
+	g_autofree char *path = NULL, *ext = NULL, *mime = NULL;
+	struct mg_part *p;
+	guint before;
+	GBytes *out;
+
+	if (w->failure != NULL || w->structural)
+		return FALSE;
+	if (m->kind != MG_MEMBER_FILE || m->data == NULL)
+		return TRUE; /* not extracted: the inspection reported it */
+	path = g_strdup_printf("%s/%u", t->parent->path, ++t->n);
+	p = mg_walk_add_part(w, path, MG_ACTION_REMOVED, MG_REASON_ATTACHMENT);
+	p->filename = g_strdup(m->name);
+	p->note = g_strdup("unwrapped from TNEF (winmail.dat)");
+	before = w->reasons->len;
+	mg_inspect_part(w, p, m->data, 1);
+	if (w->reasons->len != before || p->reason != MG_REASON_ATTACHMENT ||
+	    p->threat != NULL)
+		return TRUE;
+	out = rebuild(w, p, m->data, 1, &ext, &mime);
+	if (out != NULL)
+		add_output(w, p, out, mime);
+	return TRUE;
+}
+
+/*
+ * winmail.dat: Outlook's wrapper goes, its attachments are delivered as
+ * ordinary parts (each rebuilt), its text body is already in the text
+ * (mg_walk.c uses it for a mail without one).
+ */
+static void
+unwrap_tnef(struct mg_walk *w, struct mg_part *p, GBytes *b)
+{
+	struct mg_unpack_budget budget = {0};
+	struct tnef_run t = {w, p, 0};
+	gsize len;
+	const void *data = g_bytes_get_data(b, &len);
+
+	(void)mg_unpack_tnef(
+	    data, len, &w->policy->limits, &budget, on_tnef_member, &t, NULL);
+	p->action = MG_ACTION_CONVERTED;
+	p->reason = MG_REASON_NONE;
+	p->module = g_strdup("tnef");
+}
+
+void
+mg_rebuild_part(struct mg_walk *w, struct mg_part *p, GBytes *b)
+{
+	g_autofree char *ext = NULL, *mime = NULL;
+	GBytes *out;
+
+	if (w->structural || w->failure != NULL)
+		return;
+	if (mg_inspect_is_tnef(p)) {
+		unwrap_tnef(w, p, b);
+		return;
+	}
+	out = rebuild(w, p, b, 0, &ext, &mime);
+	if (out != NULL)
+		add_output(w, p, out, mime);
 }

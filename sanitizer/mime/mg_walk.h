@@ -111,6 +111,9 @@ void mg_inspect_part(
  */
 void mg_rebuild_part(struct mg_walk *w, struct mg_part *p, GBytes *b);
 
+/* TRUE for a TNEF stream (winmail.dat) by type or name. */
+gboolean mg_inspect_is_tnef(const struct mg_part *p);
+
 /* Scan bytes that are delivered (text); a threat holds the message. */
 void mg_inspect_scan_only(struct mg_walk *w, struct mg_part *p,
     const void *data, gsize len, const char *name);

@@ -395,6 +395,25 @@ def check_options(rn):
     check("VBA macros removed" in t and "a.docx" in t, "notice in English")
 
 
+def check_tnef(rn, source):
+    """winmail.dat: unwrapped, its attachments delivered as parts."""
+    sample = os.path.join(source, "..", "shared", "corpus-external", "tnef",
+                          "MAPI_ATTACH_DATA_OBJ.tnef")
+    if not os.path.exists(sample):
+        print("skip tnef: %s absent" % sample)
+        return
+    data = open(sample, "rb").read()
+    rc, out, rep = rn.run(mail([("winmail.dat", data, "application/ms-tnef")]))
+    msg = email.message_from_bytes(out, policy=policy.default)
+    names = [f[0] for f in files_of(msg)]
+    check(rc == 0 and "winmail.dat" not in names
+          and "VIA_Nytt_1402.pdf" in names,
+          "tnef: winmail.dat unwrapped, its PDF delivered: %s" % names)
+    p = part(rep, "winmail.dat")
+    check(p.get("action") == "converted" and p.get("module") == "tnef",
+          "tnef: report says converted (tnef)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -405,6 +424,7 @@ def main():
         rn = Runner(a.cli, a.source, d)
         check_main(rn)
         check_options(rn)
+        check_tnef(rn, a.source)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     if FAILS:
