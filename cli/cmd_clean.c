@@ -7,12 +7,17 @@
  * report), 64 usage, 75 internal failure (nothing written).  OUT is
  * written to a temp file beside it and renamed, so a failure leaves
  * nothing behind.  The output's suggested name (a.docm -> a.docx) is
- * printed; OUT itself is the caller's choice.
+ * printed; OUT itself is the caller's choice.  The modules run in a
+ * forked child (the engine is loaded once, before the fork): a crash on a
+ * hostile file is exit 75 with nothing written.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -20,6 +25,50 @@
 #include "mg_cli.h"
 #include "mugaika.h"
 #include "util/mg_util.h"
+
+/*
+ * Test hook (tests/cli/test_clean.py): with MUGAIKA_TEST_CRASH_ON set, the
+ * child dies on an input that contains the string, as a module that hits
+ * a bug would.  It does nothing unless set.
+ */
+static void
+test_crash_hook(int fd)
+{
+	const char *needle = g_getenv("MUGAIKA_TEST_CRASH_ON");
+	char buf[65536];
+	ssize_t n;
+
+	if (needle == NULL || *needle == '\0')
+		return;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		if (memmem(buf, (size_t)n, needle, strlen(needle)) != NULL)
+			abort();
+	}
+}
+
+/* The child's verdict; a child killed by a signal is a temporary failure
+ * and leaves nothing at OUT. */
+static int
+wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			fprintf(stderr, "mugaika clean: waitpid: %s\n",
+			    g_strerror(errno));
+			return MG_EXIT_TEMPFAIL;
+		}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	fprintf(stderr,
+	    "mugaika clean: temporary failure: the sanitizer died (%s); "
+	    "nothing written\n",
+	    WIFSIGNALED(status) ? g_strsignal(WTERMSIG(status)) : "?");
+	return MG_EXIT_TEMPFAIL;
+}
 
 int
 mg_cli_clean(int argc, char **argv)
@@ -42,6 +91,7 @@ mg_cli_clean(int argc, char **argv)
 	mugaika_engine *e = NULL;
 	mugaika_clean *c = NULL;
 	int fd = -1, rc = MG_EXIT_TEMPFAIL;
+	pid_t pid = -1;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_option_context_set_description(ctx,
@@ -68,6 +118,20 @@ mg_cli_clean(int argc, char **argv)
 		goto out;
 	}
 	base = g_path_get_basename(argv[1]);
+	/* The modules run in a child: a crash in one (a parser bug on a
+	 * hostile file) ends in exit 75 with nothing written, as a crash in
+	 * a milter worker ends in quarantine. */
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "mugaika clean: fork: %s\n", g_strerror(errno));
+		goto out;
+	}
+	if (pid > 0) {
+		rc = wait_child(pid);
+		goto out;
+	}
+	test_crash_hook(fd);
 	c = mugaika_clean_fd(e, fd, name != NULL ? name : base, &err);
 	if (c == NULL) {
 		fprintf(stderr, "mugaika clean: temporary failure: %s\n",
@@ -109,5 +173,9 @@ out:
 		close(fd);
 	mugaika_clean_free(c);
 	mugaika_engine_free(e);
+	if (pid == 0) {
+		fflush(NULL);
+		_exit(rc);
+	}
 	return rc;
 }

@@ -86,6 +86,22 @@ def main():
         check(r.returncode == 64, "missing IN: exit 64")
         r = subprocess.run([a.cli, "clean", "--config", conf], capture_output=True, timeout=60)
         check(r.returncode == 64, "no arguments: exit 64")
+        # A module that dies on a file (the test hook aborts the child
+        # as a parser bug would): 75, nothing written, no report.
+        src = os.path.join(d, "poison.txt")
+        with open(src, "wb") as f:
+            f.write(b"plain text with MUGAIKA-POISON-CLEAN inside\n")
+        out = os.path.join(d, "poison.out")
+        env = dict(os.environ, MUGAIKA_TEST_CRASH_ON="MUGAIKA-POISON-CLEAN")
+        r = subprocess.run([a.cli, "clean", "--config", conf, src, out],
+                           capture_output=True, timeout=120, env=env)
+        check(r.returncode == 75 and not os.path.exists(out)
+              and b"nothing written" in r.stderr,
+              "a module crash: exit 75, nothing written")
+        r = subprocess.run([a.cli, "clean", "--config", conf, src, out],
+                           capture_output=True, timeout=120)
+        check(r.returncode == 0 and os.path.exists(out),
+              "the same file without the hook: written")
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("clean: %d failed" % len(FAILS))
