@@ -35,6 +35,7 @@
 #include "mg_ipc.h"
 #include "mg_milter.h"
 #include "mg_mlog.h"
+#include "mg_sandbox.h"
 #include "util/mg_util.h"
 
 #define EX_OK 0
@@ -50,6 +51,7 @@ struct worker {
 	int sock;
 	guint gen;
 	struct job *job;
+	guint jobs; /* finished, for [milter] worker_max_jobs */
 	gboolean retiring;
 };
 
@@ -327,7 +329,10 @@ finish(struct worker *w, gboolean ok, const char *why)
 		reply(j, FALSE, why);
 	attempts_clear(j->key);
 	job_free(j);
-	if (w->retiring || w->gen != generation)
+	/* Recycling is decided here, between jobs, so that no job is ever
+	 * sent to a worker on its way out. */
+	if (++w->jobs >= pol->worker_max_jobs || w->retiring ||
+	    w->gen != generation)
 		retire(w);
 }
 
@@ -395,10 +400,17 @@ reap(void)
 
 			if (w->pid != pid)
 				continue;
-			if (WIFSIGNALED(status))
+			if (WIFSIGNALED(status)) {
+				int sig = WTERMSIG(status);
+				const char *abbrev = sigabbrev_np(sig);
+
 				mg_mlog(LOG_ERR,
-				    "worker %ld killed by signal %d", (long)pid,
-				    WTERMSIG(status));
+				    "worker %ld killed by signal %d (SIG%s)%s",
+				    (long)pid, sig, abbrev ? abbrev : "?",
+				    sig == SIGSYS ? ": a forbidden system call "
+				                    "(worker sandbox)"
+				                  : "");
+			}
 			/* A job still assigned is handled when its socket
 			 * reads EOF; do it now if the socket is already
 			 * closed. */
@@ -885,6 +897,12 @@ main(int argc, char **argv)
 		return EX_TEMPFAIL;
 	}
 	log_engine();
+	/* The workers' syscall filter needs SECCOMP_RET_KILL_PROCESS: a
+	 * kernel without it is refused at start, not found out per job. */
+	if (!mg_sandbox_probe(&err)) {
+		mg_mlog(LOG_ERR, "%s", err->message);
+		return EX_TEMPFAIL;
+	}
 	db_mtime = database_mtime();
 	db_checked = now_s();
 

@@ -29,8 +29,11 @@ glib_writer(
 		prio = LOG_ERR;
 	else if (level & G_LOG_LEVEL_WARNING)
 		prio = LOG_WARNING;
-	else if (level & G_LOG_LEVEL_DEBUG)
-		return G_LOG_WRITER_HANDLED;
+	else if (level & (G_LOG_LEVEL_DEBUG | G_LOG_LEVEL_INFO))
+		return G_LOG_WRITER_HANDLED; /* as GLib's own writer: libvips
+		                                says where it found its modules
+		                                at INFO on every worker's
+		                                first image */
 	mg_mlog(prio, "%s", msg != NULL ? msg : "(no message)");
 	return G_LOG_WRITER_HANDLED;
 }

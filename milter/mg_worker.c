@@ -6,8 +6,13 @@
  * to libmugaika.  Limits: rlimits set here before the first job (address
  * space from [milter] worker_max_memory, no core dumps, few open files,
  * not dumpable), the master's timer on each job, and recycling after
- * [milter] worker_max_jobs.  A worker that dies mid-job is the master's
- * to report; this code only has to never deliver anything itself.
+ * [milter] worker_max_jobs.  After the rlimits and before the first job
+ * the worker enters its sandbox (mg_sandbox.c: Landlock where the kernel
+ * has it, and a seccomp filter that kills it on a forbidden system call);
+ * a worker that could not load the filter answers every job with a
+ * failure (tempfail) and parses nothing.  A worker that dies mid-job is
+ * the master's to report; this code only has to never deliver anything
+ * itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -22,6 +28,7 @@
 #include "mg_ipc.h"
 #include "mg_milter.h"
 #include "mg_mlog.h"
+#include "mg_sandbox.h"
 
 static void
 limit(int res, rlim_t v)
@@ -50,6 +57,45 @@ write_all_at(int fd, const char *p, gsize len)
 		len -= (gsize)n;
 	}
 	return TRUE;
+}
+
+/*
+ * Test hooks (tests/e2e): TRUE when the environment variable `name` is set
+ * and the first 64 KiB of the spooled message contain its value.
+ */
+static gboolean
+test_hook(const char *name, int spool)
+{
+	const char *want = g_getenv(name);
+	char buf[65536];
+	ssize_t n;
+
+	if (want == NULL || *want == '\0')
+		return FALSE;
+	n = pread(spool, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return FALSE;
+	buf[n] = '\0';
+	return strstr(buf, want) != NULL;
+}
+
+/*
+ * Test hook: what an exploited parser would try first.  Under the filter
+ * the worker dies with SIGSYS in socket(); if it gets past, the sandbox
+ * is not on, and the log says so.
+ */
+static void
+forbidden_calls(void)
+{
+	char *const argv[] = {"true", NULL};
+	char *const envp[] = {NULL};
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (s >= 0)
+		close(s);
+	execve("/bin/true", argv, envp);
+	mg_mlog(LOG_ERR, "test hook: socket() and execve() were not stopped: "
+	                 "the worker sandbox is off");
 }
 
 /* Run one job; TRUE when a result was written. */
@@ -89,7 +135,8 @@ run_job(mugaika_engine *e, GVariant *job, int spool, int out, char **err_r)
 void
 mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 {
-	guint done = 0;
+	g_autoptr(GError) serr = NULL;
+	gboolean sandboxed;
 
 	mg_mlog_set_role("worker");
 	/* Die with the master; no core files with message contents; no
@@ -101,8 +148,19 @@ mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 	if (pol->worker_max_memory > 0)
 		limit(RLIMIT_AS, (rlim_t)pol->worker_max_memory);
 	signal(SIGPIPE, SIG_IGN);
+	/* Last step of the setup: from here on only the system calls the
+	 * engine needs (the syslog socket is already connected: see
+	 * mg_mlog_set_role). */
+	sandboxed = mg_sandbox_enter(pol, sock, &serr);
+	if (!sandboxed)
+		mg_mlog(LOG_ERR,
+		    "worker sandbox: %s: this worker refuses every job",
+		    serr->message);
 
-	while (done < pol->worker_max_jobs) {
+	/* The master counts the jobs and closes the socket after
+	 * worker_max_jobs (a worker that left on its own could be handed
+	 * one more job first, which would then be held as a crash). */
+	for (;;) {
 		g_autoptr(GError) err = NULL;
 		g_autoptr(GVariant) job = NULL;
 		g_autofree char *jerr = NULL;
@@ -124,35 +182,25 @@ mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 			break;
 		}
 		g_variant_get_child(job, 0, "t", &id);
-		if (g_getenv("MUGAIKA_TEST_CRASH_ON") != NULL) {
-			/* Test hook (e2e tests): die on a message that
-			 * contains the given string, as a poison message
-			 * would make a parser die. */
-			char buf[65536];
-			ssize_t n = pread(fds[0], buf, sizeof(buf) - 1, 0);
-
-			if (n > 0) {
-				buf[n] = '\0';
-				if (strstr(
-				        buf, g_getenv("MUGAIKA_TEST_CRASH_ON")))
-					abort();
-			}
+		if (!sandboxed) {
+			/* Fail closed without parsing: the master tempfails
+			 * the message.  Recycled after worker_max_jobs, when
+			 * the next worker tries again. */
+			ok = FALSE;
+			jerr = g_strdup("the worker sandbox is not on");
+		} else {
+			/* Test hooks (e2e tests): a poison message that
+			 * makes a parser die, or loop, or try what an
+			 * exploit would. */
+			if (test_hook("MUGAIKA_TEST_CRASH_ON", fds[0]))
+				abort();
+			if (test_hook("MUGAIKA_TEST_HANG_ON", fds[0]))
+				for (;;)
+					pause();
+			if (test_hook("MUGAIKA_TEST_FORBIDDEN_ON", fds[0]))
+				forbidden_calls();
+			ok = run_job(e, job, fds[0], fds[1], &jerr);
 		}
-		if (g_getenv("MUGAIKA_TEST_HANG_ON") != NULL) {
-			/* Test hook: hang on a matching message, as a parser
-			 * stuck in a loop would (the master's timeout). */
-			char buf[65536];
-			ssize_t n = pread(fds[0], buf, sizeof(buf) - 1, 0);
-
-			if (n > 0) {
-				buf[n] = '\0';
-				if (strstr(
-				        buf, g_getenv("MUGAIKA_TEST_HANG_ON")))
-					for (;;)
-						pause();
-			}
-		}
-		ok = run_job(e, job, fds[0], fds[1], &jerr);
 		mg_ipc_close_fds(fds, nfds);
 		if (!mg_ipc_send(sock,
 		        g_variant_new(MG_IPC_DONE, id, ok, jerr ? jerr : ""),
@@ -160,7 +208,6 @@ mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 			mg_mlog(LOG_ERR, "reply: %s", err->message);
 			break;
 		}
-		done++;
 	}
 	_exit(0);
 }

@@ -65,6 +65,28 @@ static GBytes *nested(void *walk, const char *name, const char *type_hint,
     GBytes *data, char **extension_r);
 
 /*
+ * The inspection listed the members of an archive it opened (reason
+ * archive_member: "inside a removed archive").  Once the archive is
+ * rebuilt, those lines are wrong: the module handed each member back and
+ * each got a record of its own.  Drop the inspection's, made before
+ * index `start`.
+ */
+static void
+drop_member_listing(struct mg_walk *w, const struct mg_part *p, guint start)
+{
+	g_autofree char *prefix = g_strdup_printf("%s/", p->path);
+	guint i;
+
+	for (i = start; i-- > 0;) {
+		const struct mg_part *q = g_ptr_array_index(w->parts, i);
+
+		if (q->reason == MG_REASON_ARCHIVE_MEMBER &&
+		    g_str_has_prefix(q->path, prefix))
+			g_ptr_array_remove_index(w->parts, i);
+	}
+}
+
+/*
  * Run the module for `p` (already inspected, no finding).  Returns the
  * bytes to deliver (rebuilt or as they were) and sets p's action, module,
  * output name and removals; NULL when the file stays removed (p->reason
@@ -83,6 +105,7 @@ rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
 	GBytes *out = NULL;
 	gsize len;
 	const guint8 *data = g_bytes_get_data(b, &len);
+	guint start = w->parts->len;
 
 	mod = mg_cdr_pick(p->detected_type, ext, data, len);
 	if (mod == NULL) {
@@ -107,6 +130,7 @@ rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
 	ctx.keep_hyperlinks = pol->cdr_links == MG_CDR_LINKS_KEEP;
 	ctx.keep_metadata = pol->cdr_metadata == MG_CDR_METADATA_KEEP;
 	ctx.depth = depth;
+	ctx.name = p->filename;
 	ctx.nested = nested;
 	ctx.walk = &run;
 	mg_cdr_result_init(&res);
@@ -144,6 +168,7 @@ rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
 		break;
 	}
 	if (out != NULL) {
+		drop_member_listing(w, p, start);
 		g_strfreev(p->cdr_removed);
 		p->cdr_removed = removed_ids(&res);
 		p->output_name = mg_name_deliverable(p->filename, *extension_r);

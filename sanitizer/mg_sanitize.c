@@ -24,6 +24,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cdr/mg_cdr.h"
+#include "detect/mg_detect.h"
 #include "mg_engine.h"
 #include "mg_policy.h"
 #include "mg_report.h"
@@ -144,6 +145,10 @@ mugaika_engine_new_mode(const char *config_path, const char *mode, GError **err)
 	/* Load the converters now: a sandboxed worker may not be able to
 	 * open glibc's gconv modules later. */
 	mg_charset_preload();
+	/* libmagic's database (8 MB) loaded once here, before the milter
+	 * forks its workers: shared copy-on-write, and not opened again
+	 * inside a worker's sandbox. */
+	g_free(mg_detect_type("", 0));
 	e->scan = mg_scan_engine_new(e->policy, err);
 	if (e->scan == NULL)
 		goto fail;
@@ -1860,12 +1865,13 @@ mugaika_engine_hold(mugaika_engine *e, int fd, const char *reason_id,
 		    .removed_text = mg_cdr_removed_text};
 		g_autofree char *notice = mg_notice_render(e->tmpl_held, &nd);
 		g_autofree char *xm =
-		    g_strdup_printf("quarantined; id=%s; mode=text; host=%s",
-		        r->quarantine_id, pol->hostname);
+		    g_strdup_printf("quarantined; id=%s; mode=%s; host=%s",
+		        r->quarantine_id, mode_name(pol), pol->hostname);
+		g_autofree char *ctype = NULL;
 
 		r->body = encode_body(pol, notice, &charset, &cte);
-		r->edits =
-		    build_edits(pol, r->headers, FALSE, charset, cte, xm);
+		ctype = g_strdup_printf("text/plain; charset=%s", charset);
+		r->edits = build_edits(pol, r->headers, FALSE, ctype, cte, xm);
 	}
 	r->summary = make_summary(r, &w);
 	mg_walk_clear(&w);

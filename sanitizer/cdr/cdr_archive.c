@@ -314,6 +314,7 @@ struct job {
 	 * of one name cost a thousand look-ups, not half a million. */
 	GHashTable *files, *dirs, *next;
 	gboolean write_failed;
+	char *lone_name; /* a lone compressed file: its member's name */
 };
 
 /*
@@ -489,6 +490,7 @@ on_member(const struct mg_member *m, void *data)
 	struct mg_cdr_ctx *ctx = j->ctx;
 	g_autofree char *ext = NULL;
 	g_autofree char *path = NULL;
+	const char *name;
 	GBytes *r;
 	gboolean ok;
 
@@ -505,7 +507,10 @@ on_member(const struct mg_member *m, void *data)
 		mg_cdr_result_removed(j->out, MG_CDR_RM_EMBEDDED);
 		return TRUE;
 	}
-	r = ctx->nested(ctx->walk, m->name, NULL, m->data, &ext);
+	name = j->lone_name != NULL && strcmp(m->name, "data") == 0
+	           ? j->lone_name
+	           : m->name;
+	r = ctx->nested(ctx->walk, name, NULL, m->data, &ext);
 	if (r == NULL) {
 		mg_cdr_result_removed(j->out, MG_CDR_RM_EMBEDDED);
 		return TRUE;
@@ -518,12 +523,36 @@ on_member(const struct mg_member *m, void *data)
 	            "abcdefghijklmnopqrstuvwxyz"
 	            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != strlen(ext)))
 		g_clear_pointer(&ext, g_free);
-	path = unique_path(j, m->name, ext);
+	path = unique_path(j, name, ext);
 	ok = add_member(j, path, r);
 	g_bytes_unref(r);
 	if (!ok)
 		j->write_failed = TRUE;
 	return ok && !j->sink.full;
+}
+
+/*
+ * A lone compressed file has one member and, unless a gzip header names
+ * it, no name of its own (mg_unpack says "data"): it is the file's name
+ * without the compressor's suffix ("list.csv.gz" holds "list.csv").
+ * NULL for archives and for a name with nothing left.
+ */
+static char *
+lone_name(const char *name, const char *format)
+{
+	static const char *const compressors[] = {
+	    "gzip", "bzip2", "xz", "lzma", "lzip", "zstd", NULL};
+	g_autofree char *base = NULL;
+	char *dot;
+
+	if (name == NULL || !in_list(format, compressors))
+		return NULL;
+	base = mg_name_deliverable(name, NULL);
+	dot = strrchr(base, '.');
+	if (dot == NULL || dot == base)
+		return NULL;
+	*dot = '\0';
+	return g_steal_pointer(&base);
 }
 
 static void
@@ -631,7 +660,9 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 		return MG_FAIL;
 	}
 
+	j.lone_name = lone_name(ctx->name, mg_unpack_format(data, len));
 	flags = mg_unpack(data, len, lim, &budget, on_member, &j);
+	g_free(j.lone_name);
 
 	old = enter_utf8();
 	/* Closed also after a failure: close ends an entry cut short. */

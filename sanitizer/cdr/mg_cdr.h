@@ -70,6 +70,9 @@ struct mg_cdr_ctx {
 	gboolean keep_hyperlinks;       /* http/https/mailto links stay */
 	gboolean keep_metadata; /* document properties stay ([cdr] metadata) */
 	guint depth;            /* nesting of CDR inside CDR */
+	/* The file's name as it came (untrusted, may be NULL): for naming
+	 * what comes out only (a lone x.csv.gz holds x.csv), never a path. */
+	const char *name;
 	/*
 	 * Hand an embedded file back to the walk.  Returns the bytes to put
 	 * back (rebuilt or verified) or NULL when the file was refused (the

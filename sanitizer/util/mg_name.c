@@ -66,6 +66,11 @@ mg_name_deliverable(const char *name, const char *new_ext)
 		dot = strrchr(out->str, '.');
 		if (dot != NULL && dot != out->str)
 			g_string_truncate(out, (gsize)(dot - out->str));
+		/* "t.tar.gz" rebuilt as a zip is "t.zip", not "t.tar.zip". */
+		if (out->len > 4 &&
+		    g_ascii_strcasecmp(out->str + out->len - 4, ".tar") == 0 &&
+		    g_ascii_strcasecmp(new_ext, "tar") != 0)
+			g_string_truncate(out, out->len - 4);
 		g_string_append_printf(out, ".%s", new_ext);
 	}
 	return g_string_free(out, FALSE);

@@ -22,6 +22,13 @@ Checks, in the order they run (one milter restart between groups):
   crash/*       a worker dies on a message (MUGAIKA_TEST_CRASH_ON): the
                 message is held (sanitizer_crash), the worker replaced,
                 the next message sanitized
+  sandbox/*     a worker makes a forbidden system call
+                (MUGAIKA_TEST_FORBIDDEN_ON): its seccomp filter kills it
+                with SIGSYS, the message is held (sanitizer_crash), the
+                worker replaced, the next message sanitized
+  cdr/*         [general] mode = cdr: attachments (docm, PDF with
+                JavaScript, PNG with metadata, a zip of them) arrive
+                rebuilt next to the text, no worker killed in its sandbox
   timeout/*     a worker hangs (MUGAIKA_TEST_HANG_ON, when the milter has
                 that hook; skipped otherwise): held with reason timeout
   reload/*      SIGHUP: reloaded, mail still flows, old workers exit
@@ -79,6 +86,8 @@ import milter_client as mc  # noqa: E402
 # Postfix delivers as to what `mugaika sanitize` writes).
 sys.path.insert(0, str(REPO / "tests" / "corpus"))
 import run_corpus as rc  # noqa: E402
+sys.path.insert(0, str(REPO / "tests" / "cli"))
+import test_cdr_mode as cdrs  # noqa: E402  (hostile samples, built)
 
 SKIP = 77
 
@@ -105,6 +114,7 @@ EICAR = (_EICAR_A + _EICAR_B).encode("ascii")
 
 POISON = "MUGAIKA-E2E-POISON-" + "7Q3ZK"
 HANG = "MUGAIKA-E2E-HANG-" + "X4P8W"
+FORBIDDEN = "MUGAIKA-E2E-FORBIDDEN-" + "R8N2V"
 QID_RX = re.compile(r"\b\d{8}-[A-Z0-9]{12}\b")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
@@ -244,6 +254,7 @@ class E2E:
         # Every message handed to Postfix: user, how, SMTP result,
         # whether Postfix took it (then it must be delivered or queued).
         self.ledger = []
+        self.cdr_users = set()
         self.hang_hook = False
 
     # -- helpers --------------------------------------------------------
@@ -323,7 +334,8 @@ class E2E:
                                  verbose=a.verbose)
         self.hang_hook = b"MUGAIKA_TEST_HANG_ON" in Path(a.milter) \
             .read_bytes()
-        self.h.milter_env = {"MUGAIKA_TEST_CRASH_ON": POISON}
+        self.h.milter_env = {"MUGAIKA_TEST_CRASH_ON": POISON,
+                             "MUGAIKA_TEST_FORBIDDEN_ON": FORBIDDEN}
         if self.hang_hook:
             self.h.milter_env["MUGAIKA_TEST_HANG_ON"] = HANG
         t0 = time.monotonic()
@@ -636,6 +648,25 @@ class E2E:
                 return w
             time.sleep(0.1)
 
+    def ordinary_mail_errs(self, tag, text):
+        """An ordinary mail with an attachment, sent now: delivered once,
+        sanitized, its text intact.  The errors, [] when all is well."""
+        u = self.user()
+        data = self.attachment_mail(u, tag, text)
+        r = self.send(data, u, tag=tag)
+        if not r.ok:
+            return ["SMTP: %r" % r]
+        msgs = self.wait_one(u)
+        if len(msgs) != 1:
+            return ["%d messages delivered" % len(msgs)]
+        errs, info = self.delivered_checks(msgs[0], data)
+        disp = x_mugaika(msgs[0])[0]
+        if disp != "sanitized":
+            errs.append("disposition %r, expected sanitized" % disp)
+        if text not in (info.get("body") or ""):
+            errs.append("the text is missing")
+        return errs
+
     def attachment_mail(self, u, subject, text):
         return mail_with_attachment(subject, text, "x.pdf",
                                     b"%PDF-1.4\n" + os.urandom(200),
@@ -681,25 +712,8 @@ class E2E:
             self.h.stop_milter()
             self.h.start_milter(overrides={})
         # The next message goes through as usual.
-        u = self.user()
-        data = self.attachment_mail(u, "next", "普通のメールです。")
-        r = self.send(data, u, tag="crash/next")
-        errs = []
-        if not r.ok:
-            errs.append("SMTP: %r" % r)
-        else:
-            msgs = self.wait_one(u)
-            if len(msgs) != 1:
-                errs.append("%d messages delivered" % len(msgs))
-            else:
-                e, info = self.delivered_checks(msgs[0], data)
-                errs += e
-                disp, params = x_mugaika(msgs[0])
-                if disp != "sanitized":
-                    errs.append("disposition %r, expected sanitized" % disp)
-                if "普通のメールです。" not in (info.get("body") or ""):
-                    errs.append("the text is missing")
-        self.res.check("crash/next_message_sanitized", errs)
+        self.res.check("crash/next_message_sanitized",
+                       self.ordinary_mail_errs("crash/next", "普通のメールです。"))
         # Poison after poison, with sanitized messages (the workers write
         # the quarantine) in between: each poison held, the master (which
         # writes the quarantine for a held message) alive throughout.
@@ -749,6 +763,81 @@ class E2E:
         if not self.h.milter_running():
             self.h.stop_milter()
             self.h.start_milter(overrides={})
+
+    def test_sandbox(self):
+        """The workers' seccomp filter (milter/mg_sandbox.c): every worker
+        runs under it, and one that makes a forbidden system call (the
+        MUGAIKA_TEST_FORBIDDEN_ON hook calls socket(AF_INET) and then
+        execve) is killed with SIGSYS; its message is held as a crashed
+        worker's, the worker replaced, the next message sanitized."""
+        if not self.res.wanted("sandbox/"):
+            return
+        names = ("sandbox/workers_filtered", "sandbox/forbidden_call_held",
+                 "sandbox/killed_by_sigsys_worker_replaced",
+                 "sandbox/next_message_sanitized")
+        if b"MUGAIKA_TEST_FORBIDDEN_ON" not in Path(self.args.milter) \
+                .read_bytes():
+            for n in names:
+                self.res.skip(n, "the milter has no "
+                              "MUGAIKA_TEST_FORBIDDEN_ON hook")
+            return
+        before = self.h.milter_pids()["workers"]
+        errs = []
+        for pid in before:
+            try:
+                st = Path("/proc/%d/status" % pid).read_text()
+            except OSError as e:
+                errs.append("worker %d: %s" % (pid, e))
+                continue
+            # Seccomp 2: SECCOMP_MODE_FILTER (proc(5)).
+            if not re.search(r"^Seccomp:\s+2$", st, re.M):
+                errs.append("worker %d is not under a seccomp filter" % pid)
+            if not re.search(r"^NoNewPrivs:\s+1$", st, re.M):
+                errs.append("worker %d lacks no_new_privs" % pid)
+        if not before:
+            errs.append("no workers")
+        self.res.check(names[0], errs, "%d workers" % len(before))
+        mark = self.h.log_mark()
+        u = self.user()
+        data = mail_with_attachment(
+            "forbidden", "この本文でワーカーが禁止された呼び出しをします: %s"
+            % FORBIDDEN, "b.pdf", b"%PDF-1.4\n" + os.urandom(200),
+            "%s@%s" % (u, harness.DOMAIN), "application/pdf")
+        r = self.send(data, u, tag="sandbox/forbidden")
+        if not r.ok:
+            self.res.check(names[1], "SMTP: %r (a killed worker's message "
+                           "should be held, not refused)" % r)
+        else:
+            errs, out = self.held_errs(u, data, "sanitizer_crash")
+            if out is not None and FORBIDDEN.encode() in out:
+                errs.append("the original text reached the mailbox")
+            self.res.check(names[1], errs)
+        time.sleep(0.5)
+        log = self.h.log_since(mark)
+        errs = []
+        if not self.h.milter_running():
+            errs.append("the milter master died (exit status %s)" %
+                        self.h.milter_proc.poll())
+        # SIGSYS is 31 on x86_64 and aarch64; the master may print its
+        # number, its name, or both.
+        if not re.search(r"worker \d+ killed by (signal 31\b|SIGSYS)", log):
+            errs.append("no 'worker killed by signal 31 (SIGSYS)' in the "
+                        "log")
+        if "sandbox is off" in log:
+            errs.append("the forbidden calls were not stopped")
+        if "sanitizer_crash" not in log:
+            errs.append("the log does not say sanitizer_crash")
+        now = self.wait_workers(2, 10)
+        if len(now) != 2:
+            errs.append("%d workers after the kill, expected 2" % len(now))
+        if set(before) <= set(now):
+            errs.append("no worker was replaced (%s -> %s)" % (before, now))
+        self.res.check(names[2], errs)
+        if not self.h.milter_running():
+            self.h.stop_milter()
+            self.h.start_milter(overrides={})
+        errs = self.ordinary_mail_errs("sandbox/next", "次のメールです。")
+        self.res.check(names[3], errs)
 
     def test_timeout(self):
         name = "timeout/hung_worker_held"
@@ -822,20 +911,7 @@ class E2E:
                                mark, 20):
             errs.append("the log does not say it reloaded: %r" %
                         self.h.log_since(mark)[-500:])
-        u = self.user()
-        data = self.attachment_mail(u, "reload", "再読込のあとのメール。")
-        r = self.send(data, u, tag="reload/sighup")
-        if not r.ok:
-            errs.append("SMTP: %r" % r)
-        else:
-            msgs = self.wait_one(u)
-            if len(msgs) != 1:
-                errs.append("%d delivered" % len(msgs))
-            else:
-                e, _ = self.delivered_checks(msgs[0], data)
-                errs += e
-                if x_mugaika(msgs[0])[0] != "sanitized":
-                    errs.append("disposition %r" % x_mugaika(msgs[0])[0])
+        errs += self.ordinary_mail_errs("reload/sighup", "再読込のあとのメール。")
         self.res.check("reload/sighup_logged_mail_flows", errs)
         # The old generation of workers is retired: idle ones exit.
         now = self.wait_workers(2, 5, exclude=before)
@@ -848,6 +924,81 @@ class E2E:
             errs.append("%d workers after reload, [milter] workers = 2" %
                         len(now))
         self.res.check("reload/old_workers_exit", errs)
+
+    # -- CDR mode -------------------------------------------------------
+
+    def test_cdr(self):
+        """[general] mode = cdr through Postfix: attachments arrive
+        rebuilt in a multipart/mixed next to the text, inside the
+        workers' sandbox (libvips and qpdf included), no worker killed."""
+        if not self.res.wanted("cdr/"):
+            return
+        import email
+        from email import policy
+        self.h.stop_milter()
+        self.h.start_milter(overrides={"general": {"mode": "cdr"}})
+        mark = self.h.log_mark()
+        u = self.user()
+        self.cdr_users.add(u)
+        zb = io.BytesIO()
+        with zipfile.ZipFile(zb, "w") as z:
+            z.writestr("中身/一覧.csv", cdrs.csv_with_dde())
+            z.writestr("macro.docm", cdrs.docm())
+        data = cdrs.mail([
+            ("報告書.docm", cdrs.docm(),
+             "application/vnd.ms-word.document.macroEnabled.12"),
+            ("資料.pdf", cdrs.pdf_with_js(), "application/pdf"),
+            ("写真.png", cdrs.png_with_text(), "image/png"),
+            ("まとめ.zip", zb.getvalue(), "application/zip"),
+        ])
+        r = self.send(data, u, tag="cdr/attachments_rebuilt")
+        errs = []
+        if not r.ok:
+            errs.append("SMTP: %r" % r)
+        else:
+            msgs = self.wait_one(u)
+            if len(msgs) != 1:
+                errs.append("%d delivered" % len(msgs))
+            else:
+                m = email.message_from_bytes(msgs[0], policy=policy.default)
+                files = {p.get_filename(): p.get_payload(decode=True)
+                         for p in m.walk() if p.get_filename()}
+                if m.get_content_type() != "multipart/mixed":
+                    errs.append("delivered as %s" % m.get_content_type())
+                if "mode=cdr" not in str(m.get("X-Mugaika", "")):
+                    errs.append("X-Mugaika %r" % m.get("X-Mugaika"))
+                want = {"報告書.docx", "資料.pdf", "写真.png", "まとめ.zip"}
+                if set(files) != want:
+                    errs.append("files %s, expected %s" %
+                                (sorted(files), sorted(want)))
+                if b"pwned" in files.get("資料.pdf", b""):
+                    errs.append("the PDF's JavaScript was delivered")
+                if b"secret-author-name" in files.get("写真.png", b""):
+                    errs.append("the PNG's text chunk was delivered")
+                try:
+                    zz = zipfile.ZipFile(io.BytesIO(files.get("まとめ.zip")))
+                    names = zz.namelist()
+                    if "macro.docx" not in names or not any(
+                            n.endswith("一覧.csv") for n in names):
+                        errs.append("zip members %s" % names)
+                    for n in names:
+                        if n.endswith(".docx") and any(
+                                "vba" in x.lower() for x in zipfile.ZipFile(
+                                    io.BytesIO(zz.read(n))).namelist()):
+                            errs.append("VBA left in %s inside the zip" % n)
+                except Exception as e:
+                    errs.append("the rebuilt zip: %s" % e)
+                text = next(p for p in m.walk()
+                            if not p.is_multipart()).get_content()
+                if "VBA マクロを削除" not in text:
+                    errs.append("the notice does not say what was removed")
+        log = self.h.log_since(mark)
+        if "killed by signal" in log:
+            errs.append("a worker was killed: %s" % [
+                x for x in log.splitlines() if "killed by signal" in x][:3])
+        self.res.check("cdr/attachments_rebuilt", errs)
+        self.h.stop_milter()
+        self.h.start_milter(overrides={})
 
     # -- stop -----------------------------------------------------------
 
@@ -1475,7 +1626,13 @@ class E2E:
         errs = []
         for u, msgs in delivered.items():
             for k, m in enumerate(msgs):
-                e, _ = rc.check_output(m, b"", None, check_headers=False)
+                if u in self.cdr_users:
+                    # CDR mode delivers rebuilt files (checked there);
+                    # the test strings must still never arrive.
+                    e = [] if b"X-Mugaika: " in m else ["no X-Mugaika"]
+                else:
+                    e, _ = rc.check_output(m, b"", None,
+                                           check_headers=False)
                 for x in e:
                     if x.startswith(("output Content-Type", "output is "
                                      "multipart", "X-Mugaika appears",
@@ -1484,7 +1641,8 @@ class E2E:
                                      "Content-Transfer-Encoding",
                                      "MIME-Version", "content-type")):
                         errs.append("%s #%d: %s" % (u, k, x))
-                if POISON.encode() in m or HANG.encode() in m or EICAR in m:
+                if any(t.encode() in m for t in (POISON, HANG, FORBIDDEN)) \
+                        or EICAR in m:
                     errs.append("%s #%d: a test string reached the "
                                 "mailbox" % (u, k))
         self.res.check("final/nothing_delivered_raw", errs,
@@ -1519,7 +1677,8 @@ def main(argv=None):
             return SKIP
         steps = [run.test_corpus, run.test_virus, run.test_forged_release,
                  run.test_load,
-                 run.test_crash, run.test_timeout, run.test_reload,
+                 run.test_crash, run.test_sandbox, run.test_timeout,
+                 run.test_reload, run.test_cdr,
                  run.test_down, run.test_size, run.test_kill,
                  run.test_quarantine,
                  run.test_protocol]
