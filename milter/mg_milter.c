@@ -708,6 +708,12 @@ prepare_dirs(GError **err)
 		    chown(att, pw->pw_uid, pw->pw_gid) != 0)
 			mg_mlog(LOG_WARNING, "chown %s: %s", pol->spool_dir,
 			    g_strerror(errno));
+		/* libclamav's scratch space, often under /run/mugaika. */
+		if (pol->scan_tmpdir != NULL && *pol->scan_tmpdir != '\0' &&
+		    (g_mkdir_with_parents(pol->scan_tmpdir, 0700) != 0 ||
+		        chown(pol->scan_tmpdir, pw->pw_uid, pw->pw_gid) != 0))
+			mg_mlog(LOG_WARNING, "[scan] tmpdir %s: %s",
+			    pol->scan_tmpdir, g_strerror(errno));
 		if (pol->pidfile != NULL) {
 			g_autofree char *pd = g_path_get_dirname(pol->pidfile);
 

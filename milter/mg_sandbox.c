@@ -159,9 +159,13 @@ allow_path(int ruleset, const char *path, guint64 access, guint64 handled,
  * sanitizer/scan, so libclamav takes $TMPDIR, else P_tmpdir
  * (libclamav/others.c, cli_gettmpdir). */
 static const char *
-scan_tmpdir(void)
+scan_tmpdir(const struct mg_policy *pol)
 {
 	const char *t = g_getenv("TMPDIR");
+
+	/* libclamav's scratch space: [scan] tmpdir, else its default. */
+	if (pol->scan_tmpdir != NULL && *pol->scan_tmpdir != '\0')
+		return pol->scan_tmpdir;
 
 	return t != NULL && *t != '\0' ? t : P_tmpdir;
 }
@@ -216,7 +220,7 @@ landlock_enter(const struct mg_policy *pol, GError **err)
 	         attr.handled_access_fs, err) &&
 	     allow_path(rs, audit_dir, LL_WRITE, attr.handled_access_fs, err) &&
 	     allow_path(
-	         rs, scan_tmpdir(), LL_WRITE, attr.handled_access_fs, err);
+	         rs, scan_tmpdir(pol), LL_WRITE, attr.handled_access_fs, err);
 #ifdef MG_SANITIZER_BUILD
 	/* ASan and UBSan symbolise their reports from /proc/self/maps and
 	 * the executable's own debug information. */

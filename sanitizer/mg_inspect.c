@@ -17,6 +17,7 @@
 
 #include <gio/gio.h>
 
+#include "cdr/cdr_ole2.h"
 #include "detect/mg_detect.h"
 #include "mime/mg_walk.h"
 #include "scan/mg_scan.h"
@@ -450,6 +451,12 @@ mg_inspect_part(
 	if (p->detected_type == NULL)
 		p->detected_type = mg_detect_type(data, len);
 	check_name_and_type(w, p);
+	/* Legacy Office under a password (RC4, XOR obfuscation), which
+	 * libmagic types as plain msword, vnd.ms-excel...: it cannot be
+	 * scanned or rebuilt (PPAP). */
+	if (g_strcmp0(p->detected_type, "application/encrypted") != 0 &&
+	    mg_cdr_ole2_encrypted(data, len))
+		verdict(w, p, MG_REASON_ENCRYPTED);
 	mg_inspect_scan_only(w, p, data, len, p->filename);
 	open_container(w, p, b, archive_depth);
 }

@@ -121,6 +121,7 @@ static const struct key keys[] = {
     {"limits", "scan_max_recursion", K_UINT, L(scan_max_recursion), NULL},
     {"limits", "scan_max_files", K_UINT, L(scan_max_files), NULL},
     {"limits", "scan_max_time", K_DURATION, L(scan_max_time), NULL},
+    {"scan", "tmpdir", K_PATH, P(scan_tmpdir), NULL},
     {"scan", "allow_empty_database", K_BOOL, P(allow_empty_database), NULL},
     {"scan", "max_database_age", K_DURATION, P(max_database_age), NULL},
     {"scan", "stale_database_action", K_ENUM, P(stale_database_action),
@@ -208,6 +209,7 @@ mg_policy_new_default(void)
 	mg_limits_apply_defaults(&p->limits);
 	p->quarantine_dir = g_strdup("/var/lib/mugaika/quarantine");
 	p->scan_database = g_strdup("/var/lib/clamav");
+	p->scan_tmpdir = g_strdup("");
 	p->templates_dir = g_strdup(MUGAIKA_SYSCONFDIR "/templates");
 	/* The enum fields' zero values are the defaults: ja, top, UTF-8,
 	 * prefer text. */
@@ -249,6 +251,7 @@ mg_policy_free(struct mg_policy *p)
 		return;
 	g_free(p->quarantine_dir);
 	g_free(p->scan_database);
+	g_free(p->scan_tmpdir);
 	g_free(p->templates_dir);
 	g_free(p->language);
 	g_free(p->subject_tag);

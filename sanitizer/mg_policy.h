@@ -130,6 +130,7 @@ struct mg_policy {
 	gboolean html_link_list; /* list link targets under the text */
 	char *hostname;          /* for X-Mugaika and logs */
 	/* [scan] */
+	char *scan_tmpdir; /* libclamav's scratch space; "" = $TMPDIR or /tmp */
 	gboolean allow_empty_database;
 	gint64 max_database_age; /* seconds */
 	enum mg_stale_action stale_database_action;

@@ -118,15 +118,6 @@ static const char *const document_exts[] = {"docx", "docm", "dotx", "dotm",
     "potm", "ppsx", "ppsm", "odt", "ods", "odp", "odg", "ott", "ots", "otp",
     "epub", "hwpx", "vsdx", "xps", "oxps", "jar", "apk", NULL};
 
-static gboolean
-in_list(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (g_ascii_strcasecmp(s, *list) == 0)
-			return TRUE;
-	return FALSE;
-}
-
 /*
  * ODF and EPUB packages start with a stored member named "mimetype"
  * (ODF 1.2 Part 3, 3.3; EPUB OCF 3.0, 4.1.3); the local file header's
@@ -146,14 +137,14 @@ bid(const char *type, const char *ext, const guint8 *data, gsize len)
 	gboolean octet =
 	    type == NULL || strcmp(type, "application/octet-stream") == 0;
 
-	if (data == NULL || len == 0 || in_list(ext, document_exts))
+	if (data == NULL || len == 0 || mg_cdr_in_list(ext, document_exts, -1))
 		return 0;
-	if (!in_list(type, archive_types) &&
-	    !(octet && (ext == NULL || in_list(ext, archive_exts))))
+	if (!mg_cdr_in_list(type, archive_types, -1) &&
+	    !(octet && (ext == NULL || mg_cdr_in_list(ext, archive_exts, -1))))
 		return 0;
 	if (mimetype_first(data, len))
 		return 0;
-	if (!in_list(mg_unpack_format(data, len), formats))
+	if (!mg_cdr_in_list(mg_unpack_format(data, len), formats, -1))
 		return 0;
 	/* Low: a document module that recognises a zip (OOXML bids 60 on
 	 * a generic application/zip with its parts) wins. */
@@ -181,7 +172,7 @@ dos_device(const char *s)
 	if (n == 3) {
 		char d[4] = {s[0], s[1], s[2], 0};
 
-		return in_list(d, dev3);
+		return mg_cdr_in_list(d, dev3, -1);
 	}
 	return n == 4 &&
 	       (g_ascii_strncasecmp(s, "com", 3) == 0 ||
@@ -545,7 +536,7 @@ lone_name(const char *name, const char *format)
 	g_autofree char *base = NULL;
 	char *dot;
 
-	if (name == NULL || !in_list(format, compressors))
+	if (name == NULL || !mg_cdr_in_list(format, compressors, -1))
 		return NULL;
 	base = mg_name_deliverable(name, NULL);
 	dot = strrchr(base, '.');
@@ -553,16 +544,6 @@ lone_name(const char *name, const char *format)
 		return NULL;
 	*dot = '\0';
 	return g_steal_pointer(&base);
-}
-
-static void
-refuse(struct mg_cdr_result *out, enum mg_reason reason, char *detail)
-{
-	out->outcome = MG_CDR_REFUSED;
-	out->reason = reason;
-	g_free(out->detail);
-	out->detail = detail;
-	g_ptr_array_set_size(out->removed, 0);
 }
 
 /* The verdict on the archive from mg_unpack's flags, or NONE. */
@@ -611,18 +592,18 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	if (out->removed == NULL)
 		out->removed = g_ptr_array_new();
 	if ((guint64)len > part) {
-		refuse(out, MG_REASON_PART_TOO_LARGE,
+		mg_cdr_refuse(out, MG_REASON_PART_TOO_LARGE,
 		    g_strdup_printf(
 		        "archive of %" G_GSIZE_FORMAT " bytes", len));
 		return MG_OK;
 	}
 	if (ctx->depth >= max_depth) {
-		refuse(out, MG_REASON_ARCHIVE_TOO_DEEP,
+		mg_cdr_refuse(out, MG_REASON_ARCHIVE_TOO_DEEP,
 		    g_strdup_printf("archive at depth %u", ctx->depth));
 		return MG_OK;
 	}
-	if (!in_list(mg_unpack_format(data, len), formats)) {
-		refuse(out, MG_REASON_UNSUPPORTED,
+	if (!mg_cdr_in_list(mg_unpack_format(data, len), formats, -1)) {
+		mg_cdr_refuse(out, MG_REASON_UNSUPPORTED,
 		    g_strdup("not an archive format rebuilt here"));
 		return MG_OK;
 	}
@@ -676,14 +657,14 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 
 	reason = flags_reason(flags, &what);
 	if (reason != MG_REASON_NONE) {
-		refuse(out, reason, g_strdup(what));
+		mg_cdr_refuse(out, reason, g_strdup(what));
 	} else if (j.sink.full) {
-		refuse(out, MG_REASON_PART_TOO_LARGE,
+		mg_cdr_refuse(out, MG_REASON_PART_TOO_LARGE,
 		    g_strdup_printf("rebuilt zip larger than %" G_GUINT64_FORMAT
 		                    " bytes",
 		        part));
 	} else if (j.write_failed) {
-		refuse(out, MG_REASON_CDR_FAILED,
+		mg_cdr_refuse(out, MG_REASON_CDR_FAILED,
 		    g_strdup("the zip could not be written"));
 	} else {
 		/* Over max_member_size: left out (on_member saw no data). */

@@ -51,15 +51,6 @@ static const char *const html_types[] = {
 static const char *const html_exts[] = {
     "html", "htm", "xhtml", "xht", "shtml", NULL};
 
-static gboolean
-in_list(const char *s, const char *const *list)
-{
-	for (; s != NULL && *list != NULL; list++)
-		if (g_ascii_strcasecmp(s, *list) == 0)
-			return TRUE;
-	return FALSE;
-}
-
 static int
 bid(const char *type, const char *ext, const guint8 *data, gsize len)
 {
@@ -67,11 +58,11 @@ bid(const char *type, const char *ext, const guint8 *data, gsize len)
 	(void)len;
 	if (type == NULL)
 		return 0;
-	if (in_list(type, html_types))
+	if (mg_cdr_in_list(type, html_types, -1))
 		return 50;
 	/* libmagic calls a fragment without <html> text/plain, and XHTML
 	 * text/xml: the name decides, as a browser would open it. */
-	if (in_list(ext, html_exts) &&
+	if (mg_cdr_in_list(ext, html_exts, -1) &&
 	    (g_str_has_prefix(type, "text/") ||
 	        strcmp(type, "application/xml") == 0))
 		return 50;
@@ -249,16 +240,6 @@ scan_tags(const char *s, gsize len, struct seen *sn)
 
 /* ---- the module ---- */
 
-static void
-refuse(struct mg_cdr_result *out, enum mg_reason reason, char *detail)
-{
-	out->outcome = MG_CDR_REFUSED;
-	out->reason = reason;
-	g_free(out->detail);
-	out->detail = detail;
-	g_ptr_array_set_size(out->removed, 0);
-}
-
 /* Drop NUL and the controls but TAB and LF (CR: the renderer writes
  * none, and a stray one goes), and U+FEFF, which at the start would read
  * as a byte-order mark (a second BOM inside UTF-16 input decodes to one);
@@ -314,7 +295,7 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	if (p == NULL)
 		p = "";
 	if ((guint64)len > part) {
-		refuse(out, MG_REASON_PART_TOO_LARGE,
+		mg_cdr_refuse(out, MG_REASON_PART_TOO_LARGE,
 		    g_strdup_printf("HTML of %" G_GSIZE_FORMAT " bytes", len));
 		return MG_OK;
 	}
@@ -322,14 +303,14 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	scan_tags(u, n, &sn);
 	t = mg_html_to_text(u, n, &opts, &flags);
 	if (flags & MG_HTML_TRUNCATED) {
-		refuse(out, MG_REASON_TEXT_TOO_LARGE,
+		mg_cdr_refuse(out, MG_REASON_TEXT_TOO_LARGE,
 		    g_strdup("HTML over the element, nesting or text limit"));
 		return MG_OK;
 	}
 	o = clean_text(t);
 	if ((guint64)o->len > part) {
 		g_string_free(o, TRUE);
-		refuse(out, MG_REASON_PART_TOO_LARGE,
+		mg_cdr_refuse(out, MG_REASON_PART_TOO_LARGE,
 		    g_strdup("text over the part size limit"));
 		return MG_OK;
 	}

@@ -3218,26 +3218,14 @@ encrypted_ooxml(const guint8 *data, gsize len)
 	           data, len, encrypted_package, sizeof(encrypted_package) - 1);
 }
 
-static gboolean
-in_list(const char *s, const char *const *list, gsize n)
-{
-	gsize i;
-
-	if (s == NULL)
-		return FALSE;
-	for (i = 0; i < n; i++)
-		if (g_ascii_strcasecmp(s, list[i]) == 0)
-			return TRUE;
-	return FALSE;
-}
-
 static int
 bid(const char *type, const char *ext, const guint8 *data, gsize len)
 {
 	gboolean zip = len >= 4 && memcmp(data, "PK\x03\x04", 4) == 0;
-	gboolean our_ext = in_list(ext, extensions, G_N_ELEMENTS(extensions));
+	gboolean our_ext =
+	    mg_cdr_in_list(ext, extensions, G_N_ELEMENTS(extensions));
 
-	if (zip && in_list(type, magic_types, G_N_ELEMENTS(magic_types)))
+	if (zip && mg_cdr_in_list(type, magic_types, G_N_ELEMENTS(magic_types)))
 		return 90;
 	if (zip && our_ext)
 		return 80;

@@ -708,14 +708,7 @@ bid(const char *type, const char *ext, const guint8 *data, gsize len)
 static void
 refuse(struct mg_cdr_result *out, enum mg_reason reason, const char *detail)
 {
-	out->outcome = MG_CDR_REFUSED;
-	out->reason = reason;
-	g_free(out->detail);
-	out->detail = g_strdup(detail);
-	g_clear_pointer(&out->data, g_bytes_unref);
-	g_clear_pointer(&out->mime_type, g_free);
-	g_clear_pointer(&out->extension, g_free);
-	g_ptr_array_set_size(out->removed, 0);
+	mg_cdr_refuse(out, reason, g_strdup(detail));
 }
 
 static void

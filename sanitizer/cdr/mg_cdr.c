@@ -128,3 +128,30 @@ mg_cdr_pick(const char *type, const char *ext, const guint8 *data, gsize len)
 	}
 	return best;
 }
+
+void
+mg_cdr_refuse(struct mg_cdr_result *r, enum mg_reason reason, char *detail)
+{
+	r->outcome = MG_CDR_REFUSED;
+	r->reason = reason;
+	g_free(r->detail);
+	r->detail = detail;
+	g_clear_pointer(&r->data, g_bytes_unref);
+	g_clear_pointer(&r->extension, g_free);
+	g_clear_pointer(&r->mime_type, g_free);
+	if (r->removed != NULL)
+		g_ptr_array_set_size(r->removed, 0);
+}
+
+gboolean
+mg_cdr_in_list(const char *s, const char *const *list, gssize n)
+{
+	gssize i;
+
+	if (s == NULL)
+		return FALSE;
+	for (i = 0; n < 0 ? list[i] != NULL : i < n; i++)
+		if (g_ascii_strcasecmp(s, list[i]) == 0)
+			return TRUE;
+	return FALSE;
+}

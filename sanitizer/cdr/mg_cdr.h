@@ -110,6 +110,12 @@ void mg_cdr_result_init(struct mg_cdr_result *r);
 void mg_cdr_result_clear(struct mg_cdr_result *r);
 /* Add a removal id once. */
 void mg_cdr_result_removed(struct mg_cdr_result *r, const char *id);
+/* Refuse: outcome REFUSED with `reason` and `detail` (taken, may be NULL);
+ * whatever the module had put in data, extension, type and removed goes. */
+void
+mg_cdr_refuse(struct mg_cdr_result *r, enum mg_reason reason, char *detail);
+/* `s` in `list`, ASCII case-insensitively; `n` < 0: NULL-terminated. */
+gboolean mg_cdr_in_list(const char *s, const char *const *list, gssize n);
 /* Notice wording of a removal id in `lang` ("ja"/"en"). */
 const char *mg_cdr_removed_text(const char *id, const char *lang);
 

@@ -422,6 +422,7 @@ ctx_init(struct mg_cdr_ctx *ctx, struct mg_limits *lim)
 	memset(lim, 0, sizeof(*lim));
 	ctx->limits = lim;
 	ctx->keep_hyperlinks = TRUE;
+	ctx->keep_metadata = TRUE; /* metadata: test_metadata */
 }
 
 static guint nested_calls;
@@ -528,6 +529,32 @@ clean_docx(void)
 	};
 
 	return zip_build(m, G_N_ELEMENTS(m));
+}
+
+/* [cdr] metadata = strip: document properties are left out (and the
+ * result is stable); keep: the clean package is verified as it is. */
+static void
+test_metadata(void)
+{
+	struct mg_cdr_ctx ctx;
+	struct mg_limits lim;
+	struct mg_cdr_result r;
+	g_autoptr(GBytes) in = clean_docx();
+	GHashTable *to;
+
+	ctx_init(&ctx, &lim);
+	ctx.nested = nested_accept;
+	ctx.keep_metadata = FALSE;
+	run(&ctx, in, &r);
+	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
+	g_assert_true(has_id(&r, MG_CDR_RM_METADATA));
+	g_assert_cmpuint(r.removed->len, ==, 1);
+	to = zip_read(r.data);
+	g_assert_false(g_hash_table_contains(to, "docProps/core.xml"));
+	g_assert_null(find_in(to, "core-properties"));
+	expect_stable(&ctx, r.data);
+	g_hash_table_unref(to);
+	mg_cdr_result_clear(&r);
 }
 
 static void
@@ -2314,6 +2341,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/cdr/ooxml/clean_verified", test_clean_verified);
+	g_test_add_func("/cdr/ooxml/metadata", test_metadata);
 	g_test_add_func("/cdr/ooxml/docm_vba", test_docm_vba);
 	g_test_add_func("/cdr/ooxml/macro_types", test_macro_types);
 	g_test_add_func("/cdr/ooxml/word_hostile", test_word_hostile);

@@ -146,6 +146,7 @@ run(GBytes *in, gboolean keep_links, struct mg_cdr_result *r)
 
 	ctx.limits = &limits;
 	ctx.keep_hyperlinks = keep_links;
+	ctx.keep_metadata = TRUE; /* metadata: test_metadata */
 	mg_cdr_result_init(r);
 	g_assert_cmpint(mg_cdr_pdf.rebuild(&ctx, in, r), ==, MG_OK);
 }
@@ -1218,6 +1219,38 @@ external(const char *name)
 
 /* dangerzone's text document: its only active-looking key is an
  * /OpenAction destination; rebuilt with nothing reported. */
+/* [cdr] metadata = strip: the catalog's XMP stream goes, the text stays;
+ * keep: it stays. */
+static void
+test_metadata(void)
+{
+	g_autoptr(Doc) d = doc_new();
+	struct mg_cdr_ctx ctx = {0};
+	struct mg_cdr_result r;
+	g_autoptr(GBytes) in = NULL;
+	guint xmp = doc_add_stream(d, "/Type /Metadata /Subtype /XML",
+	    "<x:xmpmeta><dc:creator>secret-xmp-author</dc:creator>"
+	    "</x:xmpmeta>");
+
+	g_string_append_printf(d->catalog, "/Metadata %u 0 R", xmp);
+	in = doc_bytes(d);
+	ctx.limits = &limits;
+	mg_cdr_result_init(&r);
+	g_assert_cmpint(mg_cdr_pdf.rebuild(&ctx, in, &r), ==, MG_OK);
+	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
+	g_assert_cmpuint(r.removed->len, ==, 1);
+	g_assert_cmpstr(
+	    g_ptr_array_index(r.removed, 0), ==, MG_CDR_RM_METADATA);
+	g_assert_null(g_strstr_len(g_bytes_get_data(r.data, NULL),
+	    (gssize)g_bytes_get_size(r.data), "secret-xmp-author"));
+	mg_cdr_result_clear(&r);
+	ctx.keep_metadata = TRUE;
+	mg_cdr_result_init(&r);
+	g_assert_cmpint(mg_cdr_pdf.rebuild(&ctx, in, &r), ==, MG_OK);
+	g_assert_cmpuint(r.removed->len, ==, 0);
+	mg_cdr_result_clear(&r);
+}
+
 static void
 test_dangerzone_sample(void)
 {
@@ -1330,6 +1363,7 @@ main(int argc, char **argv)
 	g_test_add_func("/cdr_pdf/too_deep", test_too_deep);
 	g_test_add_func("/cdr_pdf/many_bookmarks", test_many_bookmarks);
 	g_test_add_func("/cdr_pdf/bid", test_bid);
+	g_test_add_func("/cdr_pdf/metadata", test_metadata);
 	g_test_add_func("/cdr_pdf/dangerzone_sample", test_dangerzone_sample);
 	g_test_add_func("/cdr_pdf/dangerzone_bad", test_dangerzone_bad);
 	g_test_add_func("/cdr_pdf/dangerzone_11k", test_dangerzone_11k);
