@@ -71,17 +71,25 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--messages", type=int, default=100)
+    ap.add_argument("--tmpdir", default="/dev/shm/mugaika-bench-tmp",
+                    help="[scan] tmpdir for the milter (a tmpfs, as the "
+                    "shipped config's /run/mugaika/tmp; '' for /tmp)")
+    ap.add_argument("--workers", default="0,1,2,4",
+                    help="configurations to run, 0 = Postfix alone")
     a = ap.parse_args()
     print("| configuration | msgs/s | p50 ms | p99 ms | errors |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for workers in (0, 1, 2, 4):
+    for workers in [int(x) for x in a.workers.split(",")]:
         h = harness.Harness(a.milter, a.cli, a.source)
         try:
             h.setup_postfix()
             if workers == 0:
                 h.postconf("-e", "smtpd_milters=", "non_smtpd_milters=")
             else:
-                h.write_milter_config({"milter": {"workers": str(workers)}})
+                over = {"milter": {"workers": str(workers)}}
+                if a.tmpdir:
+                    over["scan"] = {"tmpdir": a.tmpdir}
+                h.write_milter_config(over)
                 h.start_milter()
             h.start_postfix()
             rate, p50, p99, err = run_load(h.port, a.sessions, a.messages)

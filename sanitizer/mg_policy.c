@@ -23,6 +23,7 @@ enum kind {
 	K_ENUM,
 	K_DURATION,
 	K_LIST,
+	K_FORMATS, /* all | none words (choices), or a list of CDR formats */
 	K_MODE,
 };
 
@@ -42,9 +43,12 @@ static const char *const alternatives[] = {"text", "html", NULL};
 static const char *const stale_actions[] = {"warn", "tempfail", NULL};
 static const char *const virus_actions[] = {
     "notify", "discard", "reject", NULL};
-static const char *const cdr_links[] = {"keep", "disable", NULL};
-static const char *const cdr_images[] = {"keep", "remove", NULL};
-static const char *const cdr_metadata[] = {"strip", "keep", NULL};
+/* The words a per-format key takes besides a list of formats: the first
+ * two mean every format, the others none. */
+static const char *const cdr_links[] = {"keep", "all", "disable", "none", NULL};
+static const char *const cdr_images[] = {"keep", "all", "remove", "none", NULL};
+static const char *const cdr_metadata[] = {
+    "keep", "all", "strip", "none", NULL};
 
 /* Every CDR module is on by default ([cdr] formats). */
 static const char *const def_cdr_formats[] = {"pdf", "ooxml", "ole2", "rtf",
@@ -147,9 +151,9 @@ static const struct key keys[] = {
     {"milter", "pidfile", K_PATH, P(pidfile), NULL},
     {"milter", "max_attempts", K_UINT, P(max_attempts), NULL},
     {"cdr", "formats", K_LIST, P(cdr_formats), def_cdr_formats},
-    {"cdr", "hyperlinks", K_ENUM, P(cdr_links), cdr_links},
-    {"cdr", "images", K_ENUM, P(cdr_images), cdr_images},
-    {"cdr", "metadata", K_ENUM, P(cdr_metadata), cdr_metadata},
+    {"cdr", "hyperlinks", K_FORMATS, P(cdr_links_kept), cdr_links},
+    {"cdr", "images", K_FORMATS, P(cdr_images_kept), cdr_images},
+    {"cdr", "metadata", K_FORMATS, P(cdr_metadata_kept), cdr_metadata},
     {"release", "key_file", K_PATH, P(release_key_file), NULL},
     {"release", "relay", K_STRING, P(release_relay), NULL},
 };
@@ -221,6 +225,10 @@ mg_policy_new_default(void)
 	p->blocked_extensions = g_strdupv((char **)def_blocked_extensions);
 	p->hold_blocked = TRUE;
 	p->cdr_formats = g_strdupv((char **)def_cdr_formats);
+	/* Links and images stay everywhere; metadata nowhere. */
+	p->cdr_links_kept = g_strdupv((char **)def_cdr_formats);
+	p->cdr_images_kept = g_strdupv((char **)def_cdr_formats);
+	p->cdr_metadata_kept = g_new0(char *, 1);
 	p->audit_file = g_strdup("");
 	p->milter_socket = g_strdup("unix:/run/mugaika/milter.sock");
 	p->milter_socket_mode = 0660;
@@ -259,6 +267,9 @@ mg_policy_free(struct mg_policy *p)
 	g_strfreev(p->blocked_types);
 	g_strfreev(p->blocked_extensions);
 	g_strfreev(p->cdr_formats);
+	g_strfreev(p->cdr_links_kept);
+	g_strfreev(p->cdr_images_kept);
+	g_strfreev(p->cdr_metadata_kept);
 	g_free(p->audit_file);
 	g_free(p->milter_socket);
 	g_free(p->milter_socket_group);
@@ -452,6 +463,24 @@ set_value(struct mg_policy *p, const struct key *k, const char *v)
 		}
 		return TRUE;
 	}
+	case K_FORMATS:
+		/* "keep"/"all": every format; "disable"/"none"...: none;
+		 * else the formats it applies to. */
+		for (i = 0; k->choices[i] != NULL; i++)
+			if (g_ascii_strcasecmp(v, k->choices[i]) == 0) {
+				g_strfreev(*(char ***)field);
+				*(char ***)field =
+				    i < 2 ? g_strdupv((char **)def_cdr_formats)
+				          : g_new0(char *, 1);
+				return TRUE;
+			}
+		{
+			struct key lk = *k;
+
+			lk.kind = K_LIST;
+			lk.choices = def_cdr_formats;
+			return set_value(p, &lk, v);
+		}
 	case K_LIST: {
 		/* Comma, semicolon or space separated; lower-cased, a
 		 * leading dot dropped (".exe" and "exe" are one). */
@@ -534,6 +563,14 @@ choices_text(const struct key *k)
 		return g_strdup("a path");
 	case K_DURATION:
 		return g_strdup("a duration such as 30s, 10m, 12h or 3d");
+	case K_FORMATS: {
+		g_autofree char *names =
+		    g_strjoinv(", ", (char **)def_cdr_formats);
+
+		return g_strdup_printf("%s | %s, or a comma-separated list of: "
+		                       "%s",
+		    k->choices[0], k->choices[2], names);
+	}
 	case K_LIST:
 		if (k->choices != NULL) {
 			g_autofree char *names =

@@ -85,22 +85,6 @@ enum mg_mode {
 	MG_MODE_CDR,
 };
 
-/* [cdr]: what rebuilt documents keep. */
-enum mg_cdr_links {
-	MG_CDR_LINKS_KEEP,    /* http, https and mailto links stay */
-	MG_CDR_LINKS_DISABLE, /* every hyperlink is removed */
-};
-
-enum mg_cdr_images {
-	MG_CDR_IMAGES_KEEP,   /* images in documents are rebuilt and kept */
-	MG_CDR_IMAGES_REMOVE, /* images in documents are left out */
-};
-
-enum mg_cdr_metadata {
-	MG_CDR_METADATA_STRIP, /* author, company, paths, EXIF removed */
-	MG_CDR_METADATA_KEEP,
-};
-
 enum mg_alt_prefer {
 	MG_ALT_PREFER_TEXT, /* text/plain alternative when present, else HTML */
 	MG_ALT_PREFER_HTML, /* rendered HTML when present, else text/plain */
@@ -155,9 +139,11 @@ struct mg_policy {
 	guint max_attempts; /* crashes on one message before it is held */
 	/* [cdr] */
 	char **cdr_formats; /* module names that are on; NULL-terminated */
-	enum mg_cdr_links cdr_links;
-	enum mg_cdr_images cdr_images;
-	enum mg_cdr_metadata cdr_metadata;
+	/* Per format, what a rebuilt file keeps: the modules (names as in
+	 * cdr_formats) whose hyperlinks, inner images and metadata stay. */
+	char **cdr_links_kept;
+	char **cdr_images_kept;
+	char **cdr_metadata_kept;
 	/* [release] */
 	char *release_key_file; /* HMAC key binding release headers */
 	char *release_relay;    /* host:port to re-inject released mail */

@@ -34,11 +34,13 @@ struct run {
 	guint n_nested;
 };
 
+/* `module` in a per-format list of the policy ([cdr] formats, hyperlinks,
+ * images, metadata). */
 static gboolean
-format_on(const struct mg_policy *pol, const char *module)
+kept(char **list, const char *module)
 {
-	return pol->cdr_formats != NULL &&
-	       g_strv_contains((const char *const *)pol->cdr_formats, module);
+	return list != NULL &&
+	       g_strv_contains((const char *const *)list, module);
 }
 
 static void
@@ -94,7 +96,7 @@ drop_member_listing(struct mg_walk *w, const struct mg_part *p, guint start)
  */
 static GBytes *
 rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
-    char **extension_r, char **mime_type_r)
+    const char *container_module, char **extension_r, char **mime_type_r)
 {
 	const struct mg_policy *pol = w->policy;
 	const struct mg_cdr_module *mod;
@@ -113,12 +115,13 @@ rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
 		return NULL;
 	}
 	p->module = g_strdup(mod->name);
-	if (!format_on(pol, mod->name)) {
+	if (!kept(pol->cdr_formats, mod->name)) {
 		p->reason = MG_REASON_UNSUPPORTED;
 		set_note(p, "format turned off in [cdr] formats");
 		return NULL;
 	}
-	if (pol->cdr_images == MG_CDR_IMAGES_REMOVE && depth > 0 &&
+	if (depth > 0 && container_module != NULL &&
+	    !kept(pol->cdr_images_kept, container_module) &&
 	    p->detected_type != NULL &&
 	    g_str_has_prefix(p->detected_type, "image/")) {
 		p->reason = MG_REASON_UNSUPPORTED;
@@ -127,8 +130,8 @@ rebuild(struct mg_walk *w, struct mg_part *p, GBytes *b, guint depth,
 	}
 	ctx.policy = pol;
 	ctx.limits = &pol->limits;
-	ctx.keep_hyperlinks = pol->cdr_links == MG_CDR_LINKS_KEEP;
-	ctx.keep_metadata = pol->cdr_metadata == MG_CDR_METADATA_KEEP;
+	ctx.keep_hyperlinks = kept(pol->cdr_links_kept, mod->name);
+	ctx.keep_metadata = kept(pol->cdr_metadata_kept, mod->name);
 	ctx.depth = depth;
 	ctx.name = p->filename;
 	ctx.nested = nested;
@@ -236,7 +239,8 @@ nested(void *walk, const char *name, const char *type_hint, GBytes *data,
 	{
 		g_autofree char *ext = NULL;
 
-		out = rebuild(w, p, data, run->depth + 1, &ext, NULL);
+		out = rebuild(
+		    w, p, data, run->depth + 1, run->part->module, &ext, NULL);
 		if (out != NULL && extension_r != NULL)
 			*extension_r = g_steal_pointer(&ext);
 	}
@@ -292,7 +296,7 @@ on_tnef_member(const struct mg_member *m, void *ctx)
 	if (w->reasons->len != before || p->reason != MG_REASON_ATTACHMENT ||
 	    p->threat != NULL)
 		return TRUE;
-	out = rebuild(w, p, m->data, 1, &ext, &mime);
+	out = rebuild(w, p, m->data, 1, NULL, &ext, &mime);
 	if (out != NULL)
 		add_output(w, p, out, mime);
 	return TRUE;
@@ -330,7 +334,7 @@ mg_rebuild_part(struct mg_walk *w, struct mg_part *p, GBytes *b)
 		unwrap_tnef(w, p, b);
 		return;
 	}
-	out = rebuild(w, p, b, 0, &ext, &mime);
+	out = rebuild(w, p, b, 0, NULL, &ext, &mime);
 	if (out != NULL)
 		add_output(w, p, out, mime);
 }

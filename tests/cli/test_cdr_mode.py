@@ -339,6 +339,13 @@ def check_options(rn):
     _, out, rep = rn.run(mail([("a.docm", d, "application/octet-stream")]))
     check("hyperlinks" not in removed_ids(part(rep, "a.docm")),
           "[cdr] hyperlinks = keep (default) keeps https links")
+    # Per format: links kept in PDFs only.
+    _, _, rep = rn.run(mail([("a.docm", d, "application/octet-stream")]),
+                       "[cdr]\nhyperlinks = pdf, rtf\n")
+    check("hyperlinks" in removed_ids(part(rep, "a.docm")),
+          "[cdr] hyperlinks = pdf, rtf: links removed from Word files")
+    rc, _, _ = rn.run(mail([]), "[cdr]\nhyperlinks = sometimes\n")
+    check(rc == 75, "[cdr] hyperlinks with a bad value: config error")
     # Document properties: stripped by default, kept on request.
     files = {f[0]: f[2] for f in files_of(
         email.message_from_bytes(out, policy=policy.default))}
