@@ -290,14 +290,6 @@ fe_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	return SMFIS_CONTINUE;
 }
 
-static gboolean
-is_replaced(const char *name)
-{
-	return g_ascii_strncasecmp(name, "content-", 8) == 0 ||
-	       g_ascii_strcasecmp(name, "mime-version") == 0 ||
-	       g_ascii_strncasecmp(name, "x-mugaika", 9) == 0;
-}
-
 /* A header value as libmilter wants it: a leading space when we told the
  * MTA we handle leading white space ourselves. */
 static char *
@@ -369,7 +361,7 @@ delete_replaced(SMFICTX *ctx, struct msg *m)
 		const struct hdr *h = g_ptr_array_index(m->hdrs, i);
 		int idx = 0;
 
-		if (!is_replaced(h->name) && !is_raw(h->value))
+		if (!mugaika_header_is_replaced(h->name) && !is_raw(h->value))
 			continue;
 		for (j = 0; j <= i; j++) {
 			const struct hdr *o = g_ptr_array_index(m->hdrs, j);
@@ -377,7 +369,7 @@ delete_replaced(SMFICTX *ctx, struct msg *m)
 			if (g_ascii_strcasecmp(o->name, h->name) == 0)
 				idx++;
 		}
-		if (is_replaced(h->name)) {
+		if (mugaika_header_is_replaced(h->name)) {
 			smfi_chgheader(ctx, h->name, idx, NULL);
 		} else {
 			g_autofree char *enc = encode_raw(h->value);

@@ -71,24 +71,6 @@ in_list(const char *const *list, const char *s)
 	return FALSE;
 }
 
-/* The last extension of a name, lower case, without the dot; NULL when
- * there is none. */
-static char *
-extension_of(const char *name, const char *end)
-{
-	const char *dot = NULL, *p;
-
-	for (p = name; p < end; p++) {
-		if (*p == '.')
-			dot = p;
-		else if (*p == '/' || *p == '\\')
-			dot = NULL;
-	}
-	if (dot == NULL || dot + 1 >= end)
-		return NULL;
-	return g_ascii_strdown(dot + 1, end - dot - 1);
-}
-
 static gboolean
 has_bidi(const char *s)
 {
@@ -115,9 +97,8 @@ has_bidi(const char *s)
 static gboolean
 has_double_extension(const struct mg_policy *pol, const char *name)
 {
-	gsize len = strlen(name);
-	const char *end = name + len, *dot;
-	g_autofree char *last = extension_of(name, end);
+	const char *dot;
+	g_autofree char *last = mg_name_extension(name);
 	g_autofree char *prev = NULL;
 	guint pad = 0;
 
@@ -137,7 +118,11 @@ has_double_extension(const struct mg_policy *pol, const char *name)
 	}
 	if (pad >= 5)
 		return TRUE;
-	prev = extension_of(name, dot);
+	{
+		g_autofree char *head = g_strndup(name, (gsize)(dot - name));
+
+		prev = mg_name_extension(head);
+	}
 	return prev != NULL && in_list(decoy_extensions, prev);
 }
 
@@ -233,7 +218,7 @@ check_name_and_type(struct mg_walk *w, struct mg_part *p)
 {
 	const struct mg_policy *pol = w->policy;
 	const char *name = p->filename != NULL ? p->filename : "";
-	g_autofree char *ext = extension_of(name, name + strlen(name));
+	g_autofree char *ext = mg_name_extension(name);
 	gboolean dangerous =
 	    in_list((const char *const *)pol->blocked_types, p->detected_type);
 	gboolean blocked_ext =
@@ -290,7 +275,7 @@ static gboolean
 is_document_zip(const struct mg_part *p)
 {
 	const char *name = p->filename != NULL ? p->filename : "";
-	g_autofree char *ext = extension_of(name, name + strlen(name));
+	g_autofree char *ext = mg_name_extension(name);
 	const char *t = p->declared_type != NULL ? p->declared_type : "";
 
 	return in_list(document_zip_extensions, ext) ||

@@ -463,8 +463,8 @@ is_essential_header(const struct orig_header *h)
 	return FALSE;
 }
 
-static gboolean
-is_replaced_header(const char *name)
+gboolean
+mugaika_header_is_replaced(const char *name)
 {
 	return g_ascii_strncasecmp(name, "content-", 8) == 0 ||
 	       g_ascii_strcasecmp(name, "mime-version") == 0 ||
@@ -566,7 +566,7 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 		g_autofree char *lname = g_ascii_strdown(h->name, -1);
 		guint idx = occurrence(headers, i);
 
-		if (is_replaced_header(h->name) ||
+		if (mugaika_header_is_replaced(h->name) ||
 		    (essential_only && !is_essential_header(h))) {
 			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, NULL);
 			continue;

@@ -77,6 +77,10 @@ void mugaika_init(void);
 /* config_path NULL: built-in defaults. */
 mugaika_engine *mugaika_engine_new(const char *config_path, GError **err);
 
+/* TRUE for a header the gateway always replaces or removes: every
+ * Content-*, MIME-Version and any X-Mugaika* (which could be forged). */
+gboolean mugaika_header_is_replaced(const char *name);
+
 /* The same with [general] mode overridden: "text", "cdr", or NULL for the
  * config's own (`mugaika sanitize --mode`, a release's rebuild). */
 mugaika_engine *mugaika_engine_new_mode(
