@@ -406,13 +406,16 @@ open_container(
 	}
 	if (tnef) {
 		GBytes *body = NULL;
+		gboolean html = FALSE;
 
 		flags = mg_unpack_tnef(data, len, &w->policy->limits, &budget,
-		    on_member, &mc, &body);
-		if (body != NULL && w->tnef_body == NULL)
+		    on_member, &mc, &body, &html);
+		if (body != NULL && w->tnef_body == NULL) {
 			w->tnef_body = body;
-		else if (body != NULL)
+			w->tnef_body_html = html;
+		} else if (body != NULL) {
 			g_bytes_unref(body);
+		}
 	} else {
 		flags = mg_unpack(
 		    data, len, &w->policy->limits, &budget, on_member, &mc);

@@ -315,8 +315,8 @@ unwrap_tnef(struct mg_walk *w, struct mg_part *p, GBytes *b)
 	gsize len;
 	const void *data = g_bytes_get_data(b, &len);
 
-	(void)mg_unpack_tnef(
-	    data, len, &w->policy->limits, &budget, on_tnef_member, &t, NULL);
+	(void)mg_unpack_tnef(data, len, &w->policy->limits, &budget,
+	    on_tnef_member, &t, NULL, NULL);
 	p->action = MG_ACTION_CONVERTED;
 	p->reason = MG_REASON_NONE;
 	p->module = g_strdup("tnef");

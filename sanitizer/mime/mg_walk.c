@@ -553,12 +553,11 @@ walk_text_plain(struct mg_walk *w, const struct state *st, GMimeObject *o,
 	}
 }
 
+/* UTF-8 HTML rendered as the delivered text. */
 static void
-walk_text_html(
-    struct mg_walk *w, const struct state *st, GMimeObject *o, GBytes *b)
+append_html(struct mg_walk *w, const struct state *st, const char *u)
 {
 	const struct words *wd = words_for(w->policy);
-	g_autofree char *u = part_utf8(o, b, TRUE);
 	g_autofree char *t = NULL;
 	struct mg_html_opts opts = {
 	    .link_list = w->policy->html_link_list,
@@ -572,6 +571,50 @@ walk_text_html(
 	if (flags & MG_HTML_TRUNCATED)
 		mg_walk_add_reason(w, MG_REASON_TEXT_TOO_LARGE);
 	append_text(w, st, t);
+}
+
+static void
+walk_text_html(
+    struct mg_walk *w, const struct state *st, GMimeObject *o, GBytes *b)
+{
+	g_autofree char *u = part_utf8(o, b, TRUE);
+
+	append_html(w, st, u);
+}
+
+static gboolean
+blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!g_ascii_isspace(*s))
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * Outlook's rich-text mail can keep its text only inside winmail.dat
+ * (PR_BODY, or PR_BODY_HTML): a mail that gave no text of its own gets
+ * that one (mg_inspect.c keeps the first TNEF's body).
+ */
+static void
+append_tnef_body(struct mg_walk *w, const struct state *st)
+{
+	g_autofree char *u = NULL, *meta = NULL, *n = NULL;
+	gsize len, ulen = 0;
+	const char *d;
+
+	if (w->tnef_body == NULL || !blank(w->text->str))
+		return;
+	d = g_bytes_get_data(w->tnef_body, &len);
+	if (w->tnef_body_html) {
+		meta = mg_html_meta_charset(d, len);
+		u = mg_charset_to_utf8(meta, d, len, &ulen, NULL);
+		append_html(w, st, u);
+		return;
+	}
+	u = mg_charset_to_utf8(NULL, d, len, &ulen, NULL);
+	n = normalise_text(u, ulen);
+	append_text(w, st, n);
 }
 
 /* A leaf: text that is delivered, or a part that is removed. */
@@ -908,4 +951,6 @@ mg_walk_message(struct mg_walk *w, GMimeMessage *msg)
 		return;
 	walk_object(
 	    w, &st, body, GMIME_IS_MULTIPART(body) ? "" : "1", TRUE, FALSE);
+	if (!w->structural)
+		append_tnef_body(w, &st);
 }

@@ -74,6 +74,7 @@ struct mg_walk {
 	guint archive_members;
 	GPtrArray *threats; /* char *, unique malware names */
 	GBytes *tnef_body;  /* text of the first TNEF, for a mail with none */
+	gboolean tnef_body_html; /* ...which is HTML (PR_BODY_HTML) */
 	/* CDR (mode = cdr) */
 	GPtrArray *outputs; /* struct mg_output *, the files delivered */
 	guint64 cdr_bytes;  /* nested files handed back by modules */

@@ -497,7 +497,7 @@ one_attachment(
  * PR_BODY; trailing NULs are dropped.
  */
 static GBytes *
-body_bytes(struct tnef *t)
+body_bytes(struct tnef *t, gboolean *html_r)
 {
 	TNEFStruct tn;
 	variableLength *v;
@@ -517,6 +517,16 @@ body_bytes(struct tnef *t)
 			         type == PT_STRING8 && !t->has_body)
 				b = g_bytes_new(
 				    v->data, str_len(v->data, (gsize)v->size));
+			/* Outlook's HTML mail may carry only this. */
+			if (b == NULL && !t->has_body &&
+			    (v = find_prop(&tn.MapiProperties, PR_BODY_HTML,
+			         &type)) != NULL &&
+			    v->data != NULL && v->size > 0 &&
+			    (type == PT_BINARY || type == PT_STRING8)) {
+				b = g_bytes_new(
+				    v->data, str_len(v->data, (gsize)v->size));
+				*html_r = TRUE;
+			}
 		}
 		free_mapi(&tn);
 	}
@@ -532,8 +542,10 @@ body_bytes(struct tnef *t)
 guint
 mg_unpack_tnef(const void *data, gsize len, const struct mg_limits *lim,
     struct mg_unpack_budget *budget, mg_member_fn fn, void *ctx,
-    GBytes **body_r)
+    GBytes **body_r, gboolean *html_r)
 {
+	gboolean html = FALSE;
+
 	struct mg_unpack_limits l;
 	struct tnef t;
 	struct report r;
@@ -567,7 +579,9 @@ mg_unpack_tnef(const void *data, gsize len, const struct mg_limits *lim,
 	if (t.too_many)
 		r.flags |= MG_UNPACK_TOO_MANY;
 	if (body_r != NULL)
-		*body_r = body_bytes(&t);
+		*body_r = body_bytes(&t, &html);
+	if (html_r != NULL)
+		*html_r = html;
 	g_array_unref(t.attach);
 	return r.flags;
 }

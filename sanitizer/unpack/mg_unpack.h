@@ -116,13 +116,15 @@ guint mg_unpack(const void *data, gsize len, const struct mg_limits *lim,
  * *body_r (may be NULL) gets the TNEF's plain-text body (PR_BODY) as raw
  * bytes when present, NULL otherwise: PR_BODY of the message's MAPI
  * properties when it is Unicode (then UTF-8), else attBody, else an 8-bit
- * PR_BODY (both in the sender's code page).  Same limits and budget;
+ * PR_BODY (both in the sender's code page); with none of those, the HTML
+ * body (PR_BODY_HTML, raw bytes) and *html_r (may be NULL) set TRUE.
+ * Same limits and budget;
  * returns MG_UNPACK_* flags, MG_UNPACK_DAMAGED when the stream is not TNEF
  * or cannot be parsed completely.
  */
 guint mg_unpack_tnef(const void *data, gsize len, const struct mg_limits *lim,
     struct mg_unpack_budget *budget, mg_member_fn fn, void *ctx,
-    GBytes **body_r);
+    GBytes **body_r, gboolean *html_r);
 
 /* Shared by mg_unpack.c and mg_tnef.c: the archive limits of `lim` (may
  * be NULL), each zero field replaced by its default. */

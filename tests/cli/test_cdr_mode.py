@@ -419,6 +419,19 @@ def check_tnef(rn, source):
     p = part(rep, "winmail.dat")
     check(p.get("action") == "converted" and p.get("module") == "tnef",
           "tnef: report says converted (tnef)")
+    # A mail whose only text is the HTML body inside winmail.dat.
+    data = open(os.path.join(os.path.dirname(sample), "body.tnef"), "rb").read()
+    m = EmailMessage()
+    m["From"] = "a@example.jp"
+    m["To"] = "b@example.lg.jp"
+    m["Subject"] = "tnef only"
+    m.add_attachment(data, maintype="application", subtype="ms-tnef",
+                     filename="winmail.dat")
+    rc, out, rep = rn.run(m.as_bytes(policy=policy.SMTP))
+    msg = email.message_from_bytes(out, policy=policy.default)
+    text = next(p for p in msg.walk() if not p.is_multipart()).get_content()
+    check(rc == 0 and "Amendment X" in text and "<p" not in text,
+          "tnef: the HTML body inside winmail.dat becomes the text")
 
 
 def main():

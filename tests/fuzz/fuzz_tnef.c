@@ -39,7 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	GBytes *body = NULL;
 	guint count = 0;
 
-	mg_unpack_tnef(data, size, &lim, &budget, check_member, &count, &body);
+	mg_unpack_tnef(
+	    data, size, &lim, &budget, check_member, &count, &body, NULL);
 	if (budget.members > lim.max_archive_members || budget.members != count)
 		__builtin_trap();
 	if (body != NULL) {

@@ -1549,7 +1549,7 @@ tnef(GBytes *b, const struct mg_limits *l, struct collect *c, GBytes **body_r)
 	gsize n;
 	const void *d = g_bytes_get_data(b, &n);
 
-	return mg_unpack_tnef(d, n, l, &budget, collect_cb, c, body_r);
+	return mg_unpack_tnef(d, n, l, &budget, collect_cb, c, body_r, NULL);
 }
 
 static void
@@ -1884,7 +1884,7 @@ test_tnef_damaged(void)
 
 		collect_init(&c);
 		f = mg_unpack_tnef(
-		    d, cut, NULL, &budget, collect_cb, &c, &body);
+		    d, cut, NULL, &budget, collect_cb, &c, &body, NULL);
 		if (cut == next) {
 			g_assert_cmpuint(f & MG_UNPACK_DAMAGED, ==, 0);
 			next +=
