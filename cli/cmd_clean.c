@@ -135,7 +135,7 @@ mg_cli_clean(int argc, char **argv)
 	c = mugaika_clean_fd(e, fd, name != NULL ? name : base, &err);
 	if (c == NULL) {
 		fprintf(stderr, "mugaika clean: temporary failure: %s\n",
-		    err->message);
+		    err != NULL ? err->message : "unknown error");
 		goto out;
 	}
 	if (report != NULL &&

@@ -100,6 +100,12 @@ read_all(int fd, guint64 max, gsize *len_r, gboolean *over_r, GError **err)
 		g_byte_array_append(ba, buf, (guint)n);
 	}
 	*len_r = ba->len;
+	/* g_byte_array_free() returns NULL for an array that never grew:
+	 * an empty file is a file (refused later), not a read error. */
+	if (ba->len == 0) {
+		g_byte_array_unref(ba);
+		return g_malloc0(1);
+	}
 	return (char *)g_byte_array_free(ba, FALSE);
 }
 

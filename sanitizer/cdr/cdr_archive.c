@@ -142,7 +142,11 @@ bid(const char *type, const char *ext, const guint8 *data, gsize len)
 	if (!mg_cdr_in_list(type, archive_types, -1) &&
 	    !(octet && (ext == NULL || mg_cdr_in_list(ext, archive_exts, -1))))
 		return 0;
-	if (mimetype_first(data, len))
+	/* ODF and EPUB packages, also without their leading "mimetype" or
+	 * under another name: documents, not archives (no module yet). */
+	if (mimetype_first(data, len) ||
+	    mg_cdr_zip_names(data, len, "META-INF/manifest.xml", FALSE) ||
+	    mg_cdr_zip_names(data, len, "META-INF/container.xml", FALSE))
 		return 0;
 	if (!mg_cdr_in_list(mg_unpack_format(data, len), formats, -1))
 		return 0;

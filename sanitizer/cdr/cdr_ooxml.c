@@ -3141,58 +3141,6 @@ static const char *const magic_types[] = {
 static const char encrypted_package[] =
     "E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e\0";
 
-/*
- * Whether the zip's central directory (APPNOTE 4.3.12, found from the end
- * of central directory record, 4.3.16) names an entry equal to `name`
- * (prefix FALSE) or starting with it (prefix TRUE).  Bounded by the
- * buffer; a zip whose directory cannot be found names nothing.
- */
-static gboolean
-cd_names(const guint8 *data, gsize len, const char *name, gboolean prefix)
-{
-	gsize n = strlen(name), eocd, off, end;
-	guint i, entries;
-
-	if (len < 22)
-		return FALSE;
-	/* The EOCD is in the last 22 + 65535 bytes (its comment). */
-	for (eocd = len - 22;; eocd--) {
-		if (memcmp(data + eocd, "PK\x05\x06", 4) == 0)
-			break;
-		if (eocd == 0 || len - eocd > 22 + 65535)
-			return FALSE;
-	}
-	entries = le16(data + eocd + 10);
-	off = le32(data + eocd + 16);
-	end = eocd;
-	for (i = 0; i < entries && off + 46 <= end; i++) {
-		gsize nlen = le16(data + off + 28);
-		gsize extra = le16(data + off + 30),
-		      comment = le16(data + off + 32);
-
-		if (memcmp(data + off, "PK\x01\x02", 4) != 0 ||
-		    off + 46 + nlen > end)
-			return FALSE;
-		if (prefix ? nlen >= n && memcmp(data + off + 46, name, n) == 0
-		           : nlen == n && memcmp(data + off + 46, name, n) == 0)
-			return TRUE;
-		off += 46 + nlen + extra + comment;
-	}
-	return FALSE;
-}
-
-static gboolean
-cd_has_name(const guint8 *data, gsize len, const char *name)
-{
-	return cd_names(data, len, name, FALSE);
-}
-
-static gboolean
-cd_has_prefix(const guint8 *data, gsize len, const char *prefix)
-{
-	return cd_names(data, len, prefix, TRUE);
-}
-
 /* Whether `needle` occurs in the bytes (binary-safe). */
 static gboolean
 find(const guint8 *data, gsize len, const char *needle, gsize n)
@@ -3232,10 +3180,10 @@ bid(const char *type, const char *ext, const guint8 *data, gsize len)
 	/* By the package's own entries (its central directory), not by
 	 * bytes anywhere in it: a zip that merely stores a docx holds
 	 * those names too, and is the archive module's. */
-	if (zip && cd_has_name(data, len, "[Content_Types].xml") &&
-	    (cd_has_prefix(data, len, "word/") ||
-	        cd_has_prefix(data, len, "xl/") ||
-	        cd_has_prefix(data, len, "ppt/")))
+	if (zip && mg_cdr_zip_names(data, len, "[Content_Types].xml", FALSE) &&
+	    (mg_cdr_zip_names(data, len, "word/", TRUE) ||
+	        mg_cdr_zip_names(data, len, "xl/", TRUE) ||
+	        mg_cdr_zip_names(data, len, "ppt/", TRUE)))
 		return 60;
 	/* An encrypted OOXML file is an OLE2 compound file: bid low, so that
 	 * the OLE2 module takes it if it wants, and refuse it as

@@ -155,3 +155,57 @@ mg_cdr_in_list(const char *s, const char *const *list, gssize n)
 			return TRUE;
 	return FALSE;
 }
+
+static guint32
+le32(const guint8 *p)
+{
+	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 |
+	       (guint32)p[3] << 24;
+}
+
+static guint16
+le16(const guint8 *p)
+{
+	return (guint16)(p[0] | p[1] << 8);
+}
+
+/*
+ * Whether the zip's central directory (APPNOTE 4.3.12, found from the end
+ * of central directory record, 4.3.16) names an entry equal to `name`
+ * (prefix FALSE) or starting with it (prefix TRUE).  Bounded by the
+ * buffer; a zip whose directory cannot be found names nothing.
+ */
+gboolean
+mg_cdr_zip_names(
+    const guint8 *data, gsize len, const char *name, gboolean prefix)
+{
+	gsize n = strlen(name), eocd, off, end;
+	guint i, entries;
+
+	if (len < 22)
+		return FALSE;
+	/* The EOCD is in the last 22 + 65535 bytes (its comment). */
+	for (eocd = len - 22;; eocd--) {
+		if (memcmp(data + eocd, "PK\x05\x06", 4) == 0)
+			break;
+		if (eocd == 0 || len - eocd > 22 + 65535)
+			return FALSE;
+	}
+	entries = le16(data + eocd + 10);
+	off = le32(data + eocd + 16);
+	end = eocd;
+	for (i = 0; i < entries && off + 46 <= end; i++) {
+		gsize nlen = le16(data + off + 28);
+		gsize extra = le16(data + off + 30),
+		      comment = le16(data + off + 32);
+
+		if (memcmp(data + off, "PK\x01\x02", 4) != 0 ||
+		    off + 46 + nlen > end)
+			return FALSE;
+		if (prefix ? nlen >= n && memcmp(data + off + 46, name, n) == 0
+		           : nlen == n && memcmp(data + off + 46, name, n) == 0)
+			return TRUE;
+		off += 46 + nlen + extra + comment;
+	}
+	return FALSE;
+}

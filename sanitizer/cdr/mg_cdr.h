@@ -116,6 +116,11 @@ void
 mg_cdr_refuse(struct mg_cdr_result *r, enum mg_reason reason, char *detail);
 /* `s` in `list`, ASCII case-insensitively; `n` < 0: NULL-terminated. */
 gboolean mg_cdr_in_list(const char *s, const char *const *list, gssize n);
+/* Whether a zip's own central directory names an entry `name` (prefix
+ * FALSE) or one starting with it (prefix TRUE): members of members and
+ * bytes elsewhere do not count. */
+gboolean mg_cdr_zip_names(
+    const guint8 *data, gsize len, const char *name, gboolean prefix);
 /* Notice wording of a removal id in `lang` ("ja"/"en"). */
 const char *mg_cdr_removed_text(const char *id, const char *lang);
 
