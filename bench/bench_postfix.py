@@ -74,6 +74,9 @@ def main():
     ap.add_argument("--tmpdir", default="/dev/shm/mugaika-bench-tmp",
                     help="[scan] tmpdir for the milter (a tmpfs, as the "
                     "shipped config's /run/mugaika/tmp; '' for /tmp)")
+    ap.add_argument("--spool", default="",
+                    help="[milter] spool_dir (default: the harness's, on "
+                    "disk)")
     ap.add_argument("--workers", default="0,1,2,4",
                     help="configurations to run, 0 = Postfix alone")
     a = ap.parse_args()
@@ -89,6 +92,8 @@ def main():
                 over = {"milter": {"workers": str(workers)}}
                 if a.tmpdir:
                     over["scan"] = {"tmpdir": a.tmpdir}
+                if a.spool:
+                    over["milter"]["spool_dir"] = a.spool
                 h.write_milter_config(over)
                 h.start_milter()
             h.start_postfix()
