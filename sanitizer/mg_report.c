@@ -7,19 +7,19 @@
 
 #include "cdr/mg_cdr.h"
 #include "mg_report.h"
+#include "util/mg_util.h"
 
 static void
 add_string(JsonBuilder *b, const char *key, const char *v)
 {
 	json_builder_set_member_name(b, key);
-	if (v != NULL && g_utf8_validate(v, -1, NULL))
-		json_builder_add_string_value(b, v);
-	else if (v != NULL) {
-		g_autofree char *fixed = g_utf8_make_valid(v, -1);
+	if (v != NULL) {
+		g_autofree char *fixed = mg_json_text(v);
 
 		json_builder_add_string_value(b, fixed);
-	} else
+	} else {
 		json_builder_add_null_value(b);
+	}
 }
 
 char *

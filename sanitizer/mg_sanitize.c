@@ -421,6 +421,22 @@ collect_headers(GPtrArray *out, GMimeObject *o)
 	}
 }
 
+/* RFC 5322 §3.6.8: a field name is printable US-ASCII but ':' (33-126);
+ * one with 8-bit bytes or a space (GMime keeps "Subject :" as a name) is
+ * dropped: readers would take it, and what follows, for the body. */
+static gboolean
+valid_field_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (*p == '\0')
+		return FALSE;
+	for (; *p != '\0'; p++)
+		if (*p < 33 || *p > 126 || *p == ':')
+			return FALSE;
+	return TRUE;
+}
+
 static gboolean
 has_8bit(const char *s)
 {
@@ -522,7 +538,13 @@ reencode_8bit(const char *name, const char *raw)
 			    internet_address_list_to_string(l, NULL, TRUE);
 
 			g_object_unref(l);
-			return s;
+			/* An addr-spec with 8-bit bytes has no 7-bit form
+			 * (RFC 2047 §5 forbids encoded words there): the
+			 * whole value becomes text, shown but not routed
+			 * (the envelope routes). */
+			if (!has_8bit(s))
+				return s;
+			g_free(s);
 		}
 	}
 	return mg_header_encode(dec);
@@ -567,6 +589,7 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 		guint idx = occurrence(headers, i);
 
 		if (mugaika_header_is_replaced(h->name) ||
+		    !valid_field_name(h->name) ||
 		    (essential_only && !is_essential_header(h))) {
 			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, NULL);
 			continue;
@@ -1491,10 +1514,13 @@ mugaika_engine_rebuild(mugaika_engine *e, int fd, const char *qid, GError **err)
 static void
 set_str(JsonObject *o, const char *k, const char *v)
 {
-	if (v != NULL)
-		json_object_set_string_member(o, k, v);
-	else
+	if (v != NULL) {
+		g_autofree char *fixed = mg_json_text(v);
+
+		json_object_set_string_member(o, k, fixed);
+	} else {
 		json_object_set_null_member(o, k);
+	}
 }
 
 /*

@@ -672,7 +672,8 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 	 * (docs/performance.md).  Nor is text typed by libmagic, whose text
 	 * tests cost another third and decide nothing here: only a body
 	 * part with a NUL byte in its head (no text) is, for the report. */
-	if (memchr(g_bytes_get_data(b, NULL), '\0',
+	if (g_bytes_get_size(b) > 0 &&
+	    memchr(g_bytes_get_data(b, NULL), '\0',
 	        MIN(g_bytes_get_size(b), 4096)) != NULL)
 		p->detected_type = mg_detect_type(
 		    g_bytes_get_data(b, NULL), g_bytes_get_size(b));

@@ -75,3 +75,23 @@ mg_sha256_hex(const void *data, gsize len)
 {
 	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
 }
+
+char *
+mg_json_text(const char *s)
+{
+	char *v = g_utf8_make_valid(s, -1);
+	GString *out;
+	const char *p;
+
+	if (strchr(v, 0x1f) == NULL)
+		return v;
+	out = g_string_sized_new(strlen(v) + 8);
+	for (p = v; *p != '\0'; p++) {
+		if (*p == 0x1f)
+			g_string_append(out, "\xef\xbf\xbd");
+		else
+			g_string_append_c(out, *p);
+	}
+	g_free(v);
+	return g_string_free(out, FALSE);
+}

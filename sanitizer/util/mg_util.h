@@ -18,6 +18,11 @@
 #define MG_PRINTABLE_KEEP_NEWLINES 0x1
 char *mg_printable(const char *s, gssize len, guint flags);
 
+/* A copy of untrusted text for a JSON string: valid UTF-8, and U+001F
+ * replaced by U+FFFD (json-glib 1.6 escapes every other C0 control but
+ * writes that one raw, which makes the document invalid JSON). */
+char *mg_json_text(const char *s);
+
 /* Lower-case hex SHA-256 of a buffer. */
 char *mg_sha256_hex(const void *data, gsize len);
 

@@ -18,8 +18,34 @@ decoded name is the file name without that suffix.  The sample stored as
 pycirclean/dangerous/testRTL_U202E_exe.txt is sent under its real name,
 "testRTL" U+202E "exe.txt", RFC 2231-encoded.
 
-Exit 77 (skipped) when the external corpus is absent, 1 on any failure.
-Python 3.11 standard library only.
+The bad-input sweep (issue 6) adds, on request, a second mode and more
+inputs, with the checks every hostile input gets rather than the
+external corpus's exact expectations:
+
+    --modes attach,raw   send each external sample as an attachment (the
+                         checks above) and also as a raw message
+    --fuzz DIR           every file under DIR (recursively), e.g. a fuzz
+                         target's regressions or corpus, both as an
+                         attachment and as a raw message
+    --fuzz-default       --fuzz tests/fuzz/regressions and tests/fuzz/seeds
+                         (those that exist), and a few edge inputs built
+                         here (empty, a lone LF, header only, an 8-bit
+                         field name...)
+    --fuzz-corpus        --fuzz build-fuzz/seeds and every
+                         build-fuzz/corpus/*/ (local: what the fuzzers
+                         grew; not in the repository)
+
+A bad input passes when `mugaika sanitize` exits 0 or 2 (never a crash, a
+timeout, or 75: a temporary failure is the environment's, and no input may
+cause one), prints no AddressSanitizer, LeakSanitizer or UBSan report,
+writes a report with an explicit disposition, and on exit 0 writes an
+output that meets the output contract (run_corpus.check_output, without
+the header carry-over check).  An attachment gets a name with the
+extension its fuzz target reads (cdr_pdf: .pdf, tnef: winmail.dat...).
+
+Exit 77 (skipped) when there is nothing to sweep (the external corpus is
+absent and no fuzz input was found), 1 on any failure.  Python 3.11
+standard library only.
 """
 
 import argparse
@@ -32,6 +58,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +69,16 @@ REPO = HERE.parents[1]
 SKIP_NAMES = {"MANIFEST.md", "SHA256SUMS"}
 RENAMED = {"pycirclean/dangerous/testRTL_U202E_exe.txt":
            "testRTL\u202eexe.txt"}
+# Fuzz inputs: the attachment name for each target's inputs (the
+# directory they sit in), so that the name leads where the target reads.
+FUZZ_SKIP = {"README.md", ".gitkeep"}
+FUZZ_NAMES = {"cdr_pdf": "x.pdf", "cdr_ooxml": "x.docx", "cdr_ole2": "x.doc",
+              "cdr_rtf": "x.rtf", "cdr_image": "x.png", "cdr_svg": "x.svg",
+              "cdr_html": "x.html", "cdr_text": "x.txt",
+              "cdr_archive": "x.zip", "unpack": "x.zip",
+              "tnef": "winmail.dat", "mime": "x.eml", "html": "x.html",
+              "uu": "x.txt", "charset": "x.txt", "header": "x.txt",
+              "audit": "x.json"}
 
 
 def uudecode(text):
@@ -188,6 +225,126 @@ def sweep_one(path, rel, args, template):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# Edge inputs built here (--fuzz-default): the smallest messages a
+# parser can be handed, each as a raw message and as an attachment.
+EDGE_INPUTS = {
+    "empty": b"",
+    "lf": b"\n",
+    "crlf": b"\r\n",
+    "header-only": b"Subject: x\n",
+    "header-empty-body": b"From: a@example.org\nSubject: x\n\n",
+    "no-header": b"\nbody only\n",
+    "nul": b"\0",
+    "8bit-field-name": "件名: テスト\n\n本文\n".encode("utf-8"),
+    "8bit-address": "From: a@example.org\nTo: b@city.˙˙lg.jp\n"
+                    "Subject: x\n\nbody\n".encode("utf-8"),
+    "us-in-message-id": b"From: a@example.org\nMessage-ID: <a\x1fb@example"
+                        b".org>\nSubject: x\n\nbody\n",
+    "multipart-empty": b"MIME-Version: 1.0\nContent-Type: multipart/mixed; "
+                       b"boundary=b\n\n--b--\n",
+}
+
+
+def edge_inputs(tmpdir):
+    """(path, rel) of the edge inputs, written under tmpdir."""
+    out = []
+    for name, data in EDGE_INPUTS.items():
+        p = Path(tmpdir) / name
+        p.write_bytes(data)
+        out.append((p, "fuzz:edge/%s" % name))
+    return out
+
+
+def find_fuzz(root):
+    """(path, rel) of every fuzz input under root; rel starts with
+    "fuzz:" and the directory's last two names."""
+    out = []
+    base = root.parent.parent if root.parent != root else root
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.name in FUZZ_SKIP or p.name.startswith("."):
+            continue
+        out.append((p, "fuzz:" + p.relative_to(base).as_posix()))
+    return out
+
+
+def fuzz_attachment_name(path):
+    """x.<ext> for the target whose directory holds path (fuzz_mime/ or
+    mime/), or the file's own name."""
+    for d in (path.parent.name, path.parent.parent.name):
+        key = d[5:] if d.startswith("fuzz_") else d
+        if key in FUZZ_NAMES:
+            return path.name[:16] + "-" + FUZZ_NAMES[key]
+    return path.name
+
+
+def bad_input_one(path, rel, mode, args, template):
+    """One hostile input, as an attachment or as the raw message: an exit
+    of 0 or 2, no sanitizer report, an explicit disposition, and on exit
+    0 an output that meets the contract.  Returns (rel, errs, verdict)."""
+    errs = []
+    try:
+        if rel.startswith("fuzz:"):
+            name, data = fuzz_attachment_name(path), path.read_bytes()
+        else:
+            name, data = load_sample(path, rel)
+    except FileNotFoundError as e:
+        # A running fuzzer merges its corpus and removes inputs: gone is
+        # not a failure there.
+        if rel.startswith("fuzz:"):
+            return rel, [], "vanished"
+        return rel, ["cannot read the sample: %s" % e], None
+    except (OSError, ValueError, binascii.Error) as e:
+        return rel, ["cannot read the sample: %s" % e], None
+    mail = build_mail(rel, name, data) if mode == "attach" else data
+    tmp = Path(tempfile.mkdtemp(prefix="mgsweep-"))
+    verdict = None
+    try:
+        qdir = tmp / "quarantine"
+        qdir.mkdir()
+        conf = tmp / "test.conf"
+        conf.write_text(rc.render_conf(template, qdir, args.templates),
+                        "utf-8")
+        inp = tmp / "in.eml"
+        inp.write_bytes(mail)
+        try:
+            run, out_path, rep_path = rc.sanitize_once(args.cli, conf, inp,
+                                                       tmp, args.timeout)
+        except OSError as e:
+            return rel, ["cannot run %s: %s" % (args.cli, e)], None
+        errs += rc.sanitizer_errors(run)
+        verdict = rc.describe_rc(run.rc)
+        if run.rc not in (0, 2):
+            errs.append("%s; stderr: %s" % (
+                rc.describe_rc(run.rc),
+                run.stderr.decode("utf-8", "replace").strip()[-600:]))
+            return rel, errs, verdict
+        report, err = rc.load_report(rep_path)
+        if err:
+            return rel, errs + [err], verdict
+        disp = report.get("disposition") if isinstance(report, dict) \
+            else None
+        verdict = "%s/%s" % (verdict, disp)
+        if disp not in rc.DISPOSITIONS:
+            errs.append("no explicit disposition in the report: %r" % disp)
+        if run.rc == 2 and disp != "rejected":
+            errs.append("exit 2 with disposition %r" % disp)
+        if run.rc == 0 and disp == "rejected":
+            errs.append("exit 0 with disposition rejected")
+        if run.rc == 0:
+            if not out_path.exists():
+                errs.append("exit 0 but no output written")
+            else:
+                cerrs, _ = rc.check_output(out_path.read_bytes(), mail,
+                                           report, check_headers=False)
+                errs += cerrs
+        return rel, errs, verdict
+    finally:
+        if args.keep:
+            print("     kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=str(REPO / "build" / "cli" /
@@ -203,36 +360,131 @@ def main(argv=None):
                     default=min(4, os.cpu_count() or 1))
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--modes", default="attach",
+                    help="for the external samples: attach, raw, or "
+                    "attach,raw (default: attach)")
+    ap.add_argument("--fuzz", action="append", default=[], metavar="DIR",
+                    help="also every file under DIR, as an attachment and "
+                    "as a raw message; repeatable")
+    ap.add_argument("--fuzz-default", action="store_true",
+                    help="--fuzz tests/fuzz/regressions tests/fuzz/seeds")
+    ap.add_argument("--fuzz-corpus", action="store_true",
+                    help="--fuzz build-fuzz/seeds build-fuzz/corpus/*")
+    ap.add_argument("--quiet", "-q", action="store_true",
+                    help="print failures and a progress line only")
     args = ap.parse_args(argv)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or set(modes) - {"attach", "raw"}:
+        ap.error("--modes: attach, raw or attach,raw")
 
-    root = Path(args.external)
-    if not root.is_dir():
-        print("sweep_external: %s not found: skipped" % root)
-        return 77
     if not os.access(args.cli, os.X_OK):
         print("sweep_external: %s is not an executable" % args.cli)
         return 1
     template = Path(args.conf).read_text("utf-8")
-    samples = find_samples(root, args.only)
-    if not samples:
-        print("sweep_external: no sample under %s" % root)
-        return 1
+    root = Path(args.external)
+    samples = []
+    if root.is_dir():
+        samples = find_samples(root, args.only)
+        if not samples:
+            print("sweep_external: no sample under %s" % root)
+            return 1
+    else:
+        print("sweep_external: %s not found: skipped" % root)
+    fuzz_dirs = [Path(d) for d in args.fuzz]
+    if args.fuzz_default:
+        fuzz_dirs += [REPO / "tests" / "fuzz" / "regressions",
+                      REPO / "tests" / "fuzz" / "seeds"]
+    if args.fuzz_corpus:
+        fuzz_dirs.append(REPO / "build-fuzz" / "seeds")
+        fuzz_dirs += sorted((REPO / "build-fuzz" / "corpus").glob("*/"))
+    fuzz = []
+    for d in fuzz_dirs:
+        if d.is_dir():
+            fuzz += [(p, rel) for p, rel in find_fuzz(d) if not args.only or
+                     any(fnmatch.fnmatch(rel, pat) or pat in rel
+                         for pat in args.only)]
+        else:
+            print("sweep_external: %s not found: skipped" % d)
+    if args.fuzz_default:
+        edge_dir = Path(tempfile.mkdtemp(prefix="mgsweep-edge-"))
+        fuzz += [(p, rel) for p, rel in edge_inputs(edge_dir)
+                 if not args.only or any(fnmatch.fnmatch(rel, pat) or
+                                         pat in rel for pat in args.only)]
+    # (function, path, rel, mode): the external corpus's exact checks for
+    # attachments, the bad-input checks for everything else.
+    jobs = []
+    for p, rel in samples:
+        if "attach" in modes:
+            jobs.append((sweep_one, p, rel, "attach"))
+        if "raw" in modes:
+            jobs.append((bad_input_one, p, rel, "raw"))
+    for p, rel in fuzz:
+        jobs.append((bad_input_one, p, rel, "attach"))
+        jobs.append((bad_input_one, p, rel, "raw"))
+    if not jobs:
+        if args.fuzz_default:
+            shutil.rmtree(edge_dir, ignore_errors=True)
+        print("sweep_external: nothing to sweep: skipped")
+        return 77
+    # Run a private copy of the CLI (it is linked statically): a sweep can
+    # take long, and the build tree's binary may be relinked meanwhile.
+    bindir = Path(tempfile.mkdtemp(prefix="mgsweep-bin-"))
+    try:
+        cli = bindir / Path(args.cli).name
+        shutil.copy2(args.cli, cli)
+        args.cli = str(cli)
+        return run_jobs(jobs, samples, fuzz, modes, args, template)
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
+        if args.fuzz_default:
+            shutil.rmtree(edge_dir, ignore_errors=True)
+
+
+def run_jobs(jobs, samples, fuzz, modes, args, template):
     passed = failed = 0
+    verdicts = {}
+    t0 = time.monotonic()
+    tally = {"external": [0, 0], "bad-input": [0, 0]}
     with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
-        futs = [ex.submit(sweep_one, p, rel, args, template)
-                for p, rel in samples]
-        for f in futs:
-            rel, errs = f.result()
+        futs = []
+        for fn, p, rel, mode in jobs:
+            if fn is sweep_one:
+                futs.append((mode, ex.submit(sweep_one, p, rel, args,
+                                             template), "external"))
+            else:
+                futs.append((mode, ex.submit(fn, p, rel, mode, args,
+                                             template), "bad-input"))
+        for k, (mode, f, kind) in enumerate(futs):
+            res = f.result()
+            rel, errs = res[0], res[1]
+            if len(res) > 2 and res[2]:
+                verdicts[res[2]] = verdicts.get(res[2], 0) + 1
+            label = rel if kind == "external" else "%-6s %s" % (mode, rel)
             if errs:
                 failed += 1
-                print("FAIL %s" % rel)
+                tally[kind][1] += 1
+                print("FAIL %s" % label)
                 for e in errs[:rc.MAX_ERRORS]:
                     print("     - %s" % e)
             else:
                 passed += 1
-                print("ok   %s" % rel)
+                tally[kind][0] += 1
+                if not args.quiet:
+                    print("ok   %s" % label)
+            if args.quiet and (k + 1) % 500 == 0:
+                print("... %d/%d (%.0fs)" % (k + 1, len(futs),
+                                             time.monotonic() - t0))
             sys.stdout.flush()
-    print("external: %d passed, %d failed" % (passed, failed))
+    if samples and "attach" in modes:
+        print("external: %d passed, %d failed" % tuple(tally["external"]))
+    if tally["bad-input"] != [0, 0]:
+        print("bad input: %d passed, %d failed (%d external samples raw, "
+              "%d fuzz inputs x 2); verdicts: %s" % (
+                  tally["bad-input"][0], tally["bad-input"][1],
+                  len(samples) if "raw" in modes else 0, len(fuzz),
+                  ", ".join("%s %d" % kv for kv in sorted(
+                      verdicts.items()))))
+    print("sweep: %d runs in %.0fs" % (len(futs), time.monotonic() - t0))
     return 1 if failed else 0
 
 
