@@ -149,6 +149,7 @@ mugaika_engine_new_mode(const char *config_path, const char *mode, GError **err)
 	 * forks its workers: shared copy-on-write, and not opened again
 	 * inside a worker's sandbox. */
 	g_free(mg_detect_type("", 0));
+	mg_cdr_preload();
 	e->scan = mg_scan_engine_new(e->policy, err);
 	if (e->scan == NULL)
 		goto fail;

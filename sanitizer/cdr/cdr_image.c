@@ -645,6 +645,12 @@ vips_ready(void)
 	return GPOINTER_TO_INT(g_once(&once, vips_setup, NULL));
 }
 
+gboolean
+mg_cdr_image_preload(void)
+{
+	return vips_ready();
+}
+
 /* The libvips error text, made printable, on one line; clears it. */
 static char *
 vips_detail(const char *what)

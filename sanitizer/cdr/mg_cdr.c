@@ -209,3 +209,10 @@ mg_cdr_zip_names(
 	}
 	return FALSE;
 }
+
+void
+mg_cdr_preload(void)
+{
+	/* A failure here is found again (and refused) at the first image. */
+	(void)mg_cdr_image_preload();
+}

@@ -102,6 +102,14 @@ struct mg_cdr_module {
 /* The module table, NULL-terminated (mg_cdr.c). */
 extern const struct mg_cdr_module *const mg_cdr_modules[];
 
+/*
+ * Set up what the modules load lazily (libvips and its loader modules)
+ * now: in the milter the master calls it before forking, so the workers
+ * share it and never have to map new code inside their sandbox.
+ */
+void mg_cdr_preload(void);
+gboolean mg_cdr_image_preload(void);
+
 /* The module with the highest bid, or NULL. */
 const struct mg_cdr_module *
 mg_cdr_pick(const char *type, const char *ext, const guint8 *data, gsize len);

@@ -950,6 +950,9 @@ class E2E:
             ("資料.pdf", cdrs.pdf_with_js(), "application/pdf"),
             ("写真.png", cdrs.png_with_text(), "image/png"),
             ("まとめ.zip", zb.getvalue(), "application/zip"),
+            ("図.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="8" '
+             b'height="8"><script>alert(1)</script><rect width="8" '
+             b'height="8" fill="red"/></svg>', "image/svg+xml"),
         ])
         r = self.send(data, u, tag="cdr/attachments_rebuilt")
         errs = []
@@ -967,7 +970,8 @@ class E2E:
                     errs.append("delivered as %s" % m.get_content_type())
                 if "mode=cdr" not in str(m.get("X-Mugaika", "")):
                     errs.append("X-Mugaika %r" % m.get("X-Mugaika"))
-                want = {"報告書.docx", "資料.pdf", "写真.png", "まとめ.zip"}
+                want = {"報告書.docx", "資料.pdf", "写真.png", "まとめ.zip",
+                        "図.png"}
                 if set(files) != want:
                     errs.append("files %s, expected %s" %
                                 (sorted(files), sorted(want)))
