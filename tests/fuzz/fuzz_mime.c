@@ -7,10 +7,15 @@
  * is made once, in LLVMFuzzerInitialize() (libclamav keeps its signatures
  * in mmap'ed pools that LeakSanitizer does not scan, so the allocations
  * of cl_load() look leaked to a per-input leak check), and freed at exit
- * with the directory.
+ * with the directory.  libFuzzer leaves some runs without calling exit
+ * handlers (a crash, -merge and -minimize_crash children), so each
+ * directory holds its process id and the next run removes the ones whose
+ * process is gone.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,32 @@ remove_tree(const char *path)
 	rmdir(path);
 }
 
+/* The directories of fuzz_mime runs that are over (see above). */
+static void
+remove_stale(void)
+{
+	const char *tmp = g_get_tmp_dir();
+	GDir *d = g_dir_open(tmp, 0, NULL);
+	const char *n;
+
+	while (d != NULL && (n = g_dir_read_name(d)) != NULL) {
+		g_autofree char *dir = NULL, *pidf = NULL, *text = NULL;
+		long pid;
+
+		if (!g_str_has_prefix(n, "mugaika-fuzz-"))
+			continue;
+		dir = g_build_filename(tmp, n, NULL);
+		pidf = g_build_filename(dir, "pid", NULL);
+		if (!g_file_get_contents(pidf, &text, NULL, NULL))
+			continue;
+		pid = strtol(text, NULL, 10);
+		if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			remove_tree(dir);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+}
+
 static void
 cleanup(void)
 {
@@ -65,9 +96,16 @@ init(void)
 	g_autoptr(GError) err = NULL;
 
 	mugaika_init();
+	remove_stale();
 	base = g_dir_make_tmp("mugaika-fuzz-XXXXXX", &err);
 	if (base == NULL)
 		abort();
+	{
+		g_autofree char *pidf = g_build_filename(base, "pid", NULL);
+		g_autofree char *pid = g_strdup_printf("%ld\n", (long)getpid());
+
+		g_file_set_contents(pidf, pid, -1, NULL);
+	}
 	qdir = g_build_filename(base, "q", NULL);
 	conf = g_build_filename(base, "fuzz.conf", NULL);
 	text = g_strdup_printf("[quarantine]\ndir = %s\n"

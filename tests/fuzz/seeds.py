@@ -25,7 +25,6 @@ Python 3.11 standard library only.
 
 import argparse
 import base64
-import binascii
 import email
 import email.policy
 import hashlib
