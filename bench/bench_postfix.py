@@ -12,6 +12,7 @@ printed as a Markdown table for docs/performance.md.
       --cli build/cli/mugaika --source . [--sessions 4] [--messages 100]
 """
 import argparse
+import os
 import smtplib
 import statistics
 import sys
@@ -30,6 +31,37 @@ def message(i, j):
     return (b"From: bench@example.com\r\nTo: t00@" + harness.DOMAIN.encode() +
             b"\r\nSubject: bench %d-%d\r\nMIME-Version: 1.0\r\n"
             b"Content-Type: text/plain; charset=ISO-2022-JP\r\n\r\n" % (i, j) + body)
+
+
+# Process names (comm) whose CPU time is counted, grouped for the table.
+GROUPS = {
+    "smtpd": "smtpd", "cleanup": "cleanup", "qmgr": "qmgr",
+    "virtual": "virtual", "trivial-rewrite": "other Postfix",
+    "master": "other Postfix", "anvil": "other Postfix",
+    "mugaika-smtp": "milter front end", "mugaika-milter": "milter master",
+    "mugaika-worker": "milter workers",
+}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_group():
+    """CPU seconds (user + system) of the live processes in GROUPS."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d, "rb") as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.find(b"(") + 1:st.rfind(b")")].decode("ascii", "replace")
+        g = GROUPS.get(comm)
+        if g is None:
+            continue
+        f = st[st.rfind(b")") + 2:].split()
+        out[g] = out.get(g, 0.0) + (int(f[11]) + int(f[12])) / TICK
+    return out
 
 
 def run_load(port, sessions, messages):
@@ -53,15 +85,20 @@ def run_load(port, sessions, messages):
         s.quit()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(sessions)]
+    cpu0, me0 = cpu_by_group(), os.times()
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
+    cpu1, me1 = cpu_by_group(), os.times()
+    cpu = {g: cpu1[g] - cpu0.get(g, 0.0) for g in cpu1}
+    cpu["SMTP client (this script)"] = (me1.user - me0.user +
+                                        me1.system - me0.system)
     lat.sort()
     return (len(lat) / wall, statistics.median(lat) * 1000,
-            lat[int(len(lat) * 0.99) - 1] * 1000, errors[0])
+            lat[int(len(lat) * 0.99) - 1] * 1000, errors[0], cpu, len(lat))
 
 
 def main():
@@ -79,17 +116,32 @@ def main():
                     "disk)")
     ap.add_argument("--workers", default="0,1,2,4",
                     help="configurations to run, 0 = Postfix alone")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the configurations this many times, "
+                    "alternating, and print the median of each (a noisy "
+                    "machine drifts; alternating spreads the drift)")
+    ap.add_argument("--cpu", action="store_true",
+                    help="also print the CPU time per message of each "
+                    "process group (ms)")
     a = ap.parse_args()
     print("| configuration | msgs/s | p50 ms | p99 ms | errors |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for workers in [int(x) for x in a.workers.split(",")]:
+    profiles = []
+    runs = {}
+    configs = [int(x) for x in a.workers.split(",")] * a.rounds
+    for workers in configs:
         h = harness.Harness(a.milter, a.cli, a.source)
         try:
             h.setup_postfix()
+            # Long-lived processes, so that their CPU time is still
+            # there to be read at the end (cleanup exits after max_use
+            # messages by default, a worker after worker_max_jobs).
+            h.postconf("-e", "max_use=100000")
             if workers == 0:
                 h.postconf("-e", "smtpd_milters=", "non_smtpd_milters=")
             else:
-                over = {"milter": {"workers": str(workers)}}
+                over = {"milter": {"workers": str(workers),
+                                   "worker_max_jobs": "100000"}}
                 if a.tmpdir:
                     over["scan"] = {"tmpdir": a.tmpdir}
                 if a.spool:
@@ -97,13 +149,42 @@ def main():
                 h.write_milter_config(over)
                 h.start_milter()
             h.start_postfix()
-            rate, p50, p99, err = run_load(h.port, a.sessions, a.messages)
+            rate, p50, p99, err, cpu, n = run_load(h.port, a.sessions,
+                                                   a.messages)
             name = "Postfix alone" if workers == 0 else \
                 "milter, %d worker%s" % (workers, "s" if workers > 1 else "")
             print("| %s | %.0f | %.1f | %.1f | %d |" % (name, rate, p50, p99, err))
             sys.stdout.flush()
+            profiles.append((name, cpu, n))
+            runs.setdefault(name, []).append(rate)
         finally:
             h.close()
+    if a.rounds > 1:
+        print()
+        print("Median of %d rounds, msgs/s (all runs)" % a.rounds)
+        print()
+        base = statistics.median(runs.get("Postfix alone", [0])) or None
+        for name, rates in runs.items():
+            med = statistics.median(rates)
+            rel = " = %.0f %% of Postfix alone" % (100 * med / base) \
+                if base and name != "Postfix alone" else ""
+            print("- %s: %.0f (%s)%s" % (name, med, ", ".join(
+                "%.0f" % r for r in rates), rel))
+        # One CPU profile per configuration: the last round's.
+        profiles = list({p[0]: p for p in profiles}.values())
+    if a.cpu:
+        groups = sorted({g for _, cpu, _ in profiles for g in cpu})
+        print()
+        print("CPU per message, ms (user + system)")
+        print()
+        print("| process | " + " | ".join(p[0] for p in profiles) + " |")
+        print("| --- |" + " ---: |" * len(profiles))
+        for g in groups + ["total"]:
+            row = []
+            for _, cpu, n in profiles:
+                v = sum(cpu.values()) if g == "total" else cpu.get(g, 0.0)
+                row.append("%.3f" % (v * 1000 / max(n, 1)))
+            print("| %s | %s |" % (g, " | ".join(row)))
     return 0
 
 

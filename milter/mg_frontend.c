@@ -54,6 +54,8 @@ struct msg {
 	guint64 size;
 	gboolean too_big;
 	gboolean failed; /* spooling failed: tempfail at the end */
+	GString *head;   /* the header lines, spooled in one write at EOH */
+	gboolean head_done;
 	GPtrArray *hdrs; /* struct hdr * */
 	char *sender;
 	GPtrArray *rcpts; /* char * */
@@ -63,7 +65,29 @@ struct conn {
 	char *client;
 	struct msg *msg;
 	gboolean leadspc; /* SMFIP_HDR_LEADSPC negotiated on this connection */
+	unsigned long noreply; /* the SMFIP_NR_* steps negotiated */
 };
+
+/*
+ * The protocol steps the MTA need not wait for (SMFIP_NR_*): everything
+ * after MAIL FROM is decided at the end of the message, so the MTA sends
+ * the recipients, DATA, headers and body without a round trip each.  A
+ * problem found on the way (too large, spool failure) is remembered and
+ * answered at end of message.  MAIL FROM keeps its reply: it refuses a
+ * too-large SIZE before any data.  libmilter answers for us when the MTA
+ * lacks a step's no-reply feature.
+ */
+#define NOREPLY_STEPS                                                   \
+	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR | \
+	    SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/* The answer of a step that went well: none, if the MTA does not wait. */
+static sfsistat
+step_ok(const struct conn *c, unsigned long step)
+{
+	return c != NULL && (c->noreply & step) != 0 ? SMFIS_NOREPLY
+	                                             : SMFIS_CONTINUE;
+}
 
 static void
 hdr_free(struct hdr *h)
@@ -80,6 +104,8 @@ msg_free(struct msg *m)
 		return;
 	if (m->spool >= 0)
 		close(m->spool);
+	if (m->head != NULL)
+		g_string_free(m->head, TRUE);
 	g_ptr_array_unref(m->hdrs);
 	g_ptr_array_unref(m->rcpts);
 	g_free(m->sender);
@@ -124,6 +150,21 @@ spool_write(struct msg *m, const void *p, gsize len)
 	return TRUE;
 }
 
+/* The header lines and the blank line after them, once. */
+static void
+spool_head(struct msg *m)
+{
+	if (m->too_big || m->head_done)
+		return;
+	if (m->head == NULL)
+		m->head = g_string_new(NULL);
+	g_string_append(m->head, "\r\n");
+	spool_write(m, m->head->str, m->head->len);
+	g_string_free(m->head, TRUE);
+	m->head = NULL;
+	m->head_done = TRUE;
+}
+
 static struct conn *
 conn_of(SMFICTX *ctx)
 {
@@ -151,7 +192,7 @@ fe_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	g_free(c->client);
 	c->client = g_strdup(addr != NULL ? addr : host != NULL ? host : "");
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_CONN);
 }
 
 static sfsistat
@@ -200,6 +241,16 @@ fe_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
+/* A step after MAIL FROM without a message: the MTA is not waiting for
+ * an answer, so the end of the message (which finds no message) will
+ * tempfail it; otherwise tempfail now. */
+static sfsistat
+no_msg(SMFICTX *ctx, const struct conn *c, unsigned long step)
+{
+	return c != NULL && (c->noreply & step) != 0 ? SMFIS_NOREPLY
+	                                             : tempfail(ctx, NULL);
+}
+
 static sfsistat
 fe_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -207,33 +258,43 @@ fe_envrcpt(SMFICTX *ctx, char **argv)
 	char *r;
 
 	if (c == NULL || c->msg == NULL)
-		return tempfail(ctx, NULL);
+		return no_msg(ctx, c, SMFIP_NR_RCPT);
 	r = g_strdup(argv[0] != NULL ? argv[0] : "");
 	g_strdelimit(r, "<>", ' ');
 	g_ptr_array_add(c->msg->rcpts, g_strdup(g_strstrip(r)));
 	g_free(r);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_RCPT);
 }
 
 /* Registering a DATA callback lets libmilter answer DATA at once (one of
- * the two 40 ms stalls per message over TCP; see FACTS.md). */
+ * the two 40 ms stalls per message over TCP; see FACTS.md); with
+ * SMFIP_NR_DATA there is no answer at all. */
 static sfsistat
 fe_data(SMFICTX *ctx)
 {
-	return SMFIS_CONTINUE;
+	return step_ok(conn_of(ctx), SMFIP_NR_DATA);
 }
 
+/* Count the message's size; past the limit nothing more is spooled and
+ * the message is refused (at once, or at its end when the MTA is not
+ * waiting for an answer). */
 static gboolean
-over_limit(SMFICTX *ctx, struct msg *m, gsize more)
+over_limit(struct msg *m, gsize more)
 {
 	m->size += more;
-	if (m->size > pol->limits.max_message_size) {
+	if (m->size > pol->limits.max_message_size)
 		m->too_big = TRUE;
-		smfi_setreply(ctx, "552", "5.3.4",
-		    "message size exceeds the limit of this gateway");
-		return TRUE;
-	}
-	return FALSE;
+	return m->too_big;
+}
+
+static sfsistat
+too_big(SMFICTX *ctx, const struct conn *c, unsigned long step)
+{
+	if ((c->noreply & step) != 0)
+		return SMFIS_NOREPLY;
+	smfi_setreply(ctx, "552", "5.3.4",
+	    "message size exceeds the limit of this gateway");
+	return SMFIS_REJECT;
 }
 
 static sfsistat
@@ -242,29 +303,32 @@ fe_header(SMFICTX *ctx, char *name, char *value)
 	struct conn *c = conn_of(ctx);
 	struct msg *m = c != NULL ? c->msg : NULL;
 	struct hdr *h;
-	GString *line;
+	gsize before;
 
 	if (m == NULL)
-		return tempfail(ctx, NULL);
+		return no_msg(ctx, c, SMFIP_NR_HDR);
+	if (m->too_big)
+		return too_big(ctx, c, SMFIP_NR_HDR);
 	h = g_new0(struct hdr, 1);
 	h->name = g_strdup(name);
 	h->value = g_strdup(value);
 	g_ptr_array_add(m->hdrs, h);
 	/* Rebuild the header line as it was sent: with LEADSPC the value
 	 * keeps its own leading white space. */
-	line = g_string_new(name);
-	g_string_append_c(line, ':');
+	if (m->head == NULL)
+		m->head = g_string_sized_new(4096);
+	before = m->head->len;
+	g_string_append(m->head, name);
+	g_string_append_c(m->head, ':');
 	if (!c->leadspc)
-		g_string_append_c(line, ' ');
-	g_string_append(line, value);
-	g_string_append(line, "\r\n");
-	if (over_limit(ctx, m, line->len)) {
-		g_string_free(line, TRUE);
-		return SMFIS_REJECT;
+		g_string_append_c(m->head, ' ');
+	g_string_append(m->head, value);
+	g_string_append(m->head, "\r\n");
+	if (over_limit(m, m->head->len - before)) {
+		g_string_truncate(m->head, 0);
+		return too_big(ctx, c, SMFIP_NR_HDR);
 	}
-	spool_write(m, line->str, line->len);
-	g_string_free(line, TRUE);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -273,9 +337,9 @@ fe_eoh(SMFICTX *ctx)
 	struct conn *c = conn_of(ctx);
 
 	if (c == NULL || c->msg == NULL)
-		return tempfail(ctx, NULL);
-	spool_write(c->msg, "\r\n", 2);
-	return SMFIS_CONTINUE;
+		return no_msg(ctx, c, SMFIP_NR_EOH);
+	spool_head(c->msg);
+	return step_ok(c, SMFIP_NR_EOH);
 }
 
 static sfsistat
@@ -284,11 +348,12 @@ fe_body(SMFICTX *ctx, unsigned char *p, size_t len)
 	struct conn *c = conn_of(ctx);
 
 	if (c == NULL || c->msg == NULL)
-		return tempfail(ctx, NULL);
-	if (over_limit(ctx, c->msg, len))
-		return SMFIS_REJECT;
+		return no_msg(ctx, c, SMFIP_NR_BODY);
+	if (over_limit(c->msg, len))
+		return too_big(ctx, c, SMFIP_NR_BODY);
+	spool_head(c->msg); /* an MTA that skipped EOH */
 	spool_write(c->msg, p, len);
-	return SMFIS_CONTINUE;
+	return step_ok(c, SMFIP_NR_BODY);
 }
 
 /* A header value as libmilter wants it: a leading space when we told the
@@ -385,14 +450,22 @@ delete_replaced(SMFICTX *ctx, struct msg *m)
 static GByteArray *
 crlf_body(GBytes *body)
 {
-	gsize len, i;
+	gsize len, i = 0;
 	const char *p = g_bytes_get_data(body, &len);
 	GByteArray *out = g_byte_array_sized_new(len + len / 40 + 2);
 
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			g_byte_array_append(out, (const guint8 *)"\r", 1);
-		g_byte_array_append(out, (const guint8 *)&p[i], 1);
+	while (i < len) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		gsize end = nl != NULL ? (gsize)(nl - p) : len;
+
+		g_byte_array_append(out, (const guint8 *)p + i, end - i);
+		if (nl == NULL)
+			break;
+		if (end == 0 || p[end - 1] != '\r')
+			g_byte_array_append(out, (const guint8 *)"\r\n", 2);
+		else
+			g_byte_array_append(out, (const guint8 *)"\n", 1);
+		i = end + 1;
 	}
 	return out;
 }
@@ -587,11 +660,19 @@ out:
 	return r;
 }
 
+/* The MTA's queue id, for the log lines. */
+static const char *
+qid_of(SMFICTX *ctx)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+
+	return qid != NULL ? qid : "NOQUEUE";
+}
+
 static void
 log_message(SMFICTX *ctx, struct conn *c, struct msg *m,
     const mugaika_result *r, const char *failure)
 {
-	const char *qid = smfi_getsymval(ctx, "i");
 	g_autofree char *from = mg_printable(m->sender, -1, 0);
 	GString *to = g_string_new(NULL);
 	guint i;
@@ -608,14 +689,13 @@ log_message(SMFICTX *ctx, struct conn *c, struct msg *m,
 		mg_mlog(LOG_INFO,
 		    "%s: client=%s from=<%s> to=<%s> size=%" G_GUINT64_FORMAT
 		    " %s",
-		    qid != NULL ? qid : "NOQUEUE", c->client, from, to->str,
-		    m->size, mugaika_result_summary(r));
+		    qid_of(ctx), c->client, from, to->str, m->size,
+		    mugaika_result_summary(r));
 	else
 		mg_mlog(LOG_WARNING,
 		    "%s: client=%s from=<%s> to=<%s> size=%" G_GUINT64_FORMAT
 		    " tempfail: %s",
-		    qid != NULL ? qid : "NOQUEUE", c->client, from, to->str,
-		    m->size, failure);
+		    qid_of(ctx), c->client, from, to->str, m->size, failure);
 	g_string_free(to, TRUE);
 }
 
@@ -630,8 +710,14 @@ fe_eom(SMFICTX *ctx)
 
 	if (m == NULL)
 		return tempfail(ctx, NULL);
-	if (m->too_big)
-		return SMFIS_REJECT;
+	if (m->too_big) {
+		mg_mlog(LOG_INFO,
+		    "%s: client=%s rejected: message larger than "
+		    "%" G_GUINT64_FORMAT " bytes",
+		    qid_of(ctx), c->client, pol->limits.max_message_size);
+		return too_big(ctx, c, 0);
+	}
+	spool_head(m); /* an MTA that sent neither EOH nor body */
 	if (m->failed) {
 		log_message(ctx, c, m, NULL, "spooling failed");
 		return tempfail(ctx, NULL);
@@ -675,20 +761,23 @@ fe_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* Ask only for what we use; take leading white space of header values
- * verbatim when the MTA offers it. */
+/* Ask only for what we use: the steps we have no callback for are not
+ * sent at all (libmilter's *pf1 on entry: SMFIP_NOHELO, SMFIP_NOUNKNOWN),
+ * the steps in NOREPLY_STEPS get no answer, and leading white space of
+ * header values is taken verbatim — each only when the MTA offers it. */
 static sfsistat
 fe_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
     unsigned long *pf2, unsigned long *pf3)
 {
+	struct conn *c = conn_new(ctx);
+
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
-	*pf1 = 0;
-	if (f1 & SMFIP_HDR_LEADSPC)
-		*pf1 |= SMFIP_HDR_LEADSPC;
+	*pf1 = (*pf1 | NOREPLY_STEPS | SMFIP_HDR_LEADSPC) & f1;
 	*pf2 = 0;
 	*pf3 = 0;
-	conn_new(ctx)->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->noreply = *pf1 & NOREPLY_STEPS;
 	return SMFIS_CONTINUE;
 }
 

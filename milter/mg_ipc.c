@@ -67,7 +67,8 @@ mg_ipc_send(int sock, GVariant *msg, const int *fds, guint nfds, GError **err)
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = nfds > 0 ? sendmsg(sock, &mh, MSG_NOSIGNAL)
+		             : send(sock, data, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 || (gsize)n != len) {
 		int e = n < 0 ? errno : EMSGSIZE;

@@ -18,14 +18,17 @@
 /* Front end -> manager: job id, sender, recipients, queue id, client;
  * fds: spool (read), result (write), reply socket. */
 #define MG_IPC_JOB "(tmsasmsms)"
-/* Manager -> worker: the same payload; fds: spool, result. */
+/* Manager -> worker: the same payload and descriptors. */
 /* Worker -> manager: job id, ok, error text. */
 #define MG_IPC_DONE "(tbs)"
-/* Manager -> front end (on the reply socket): ok, error text; when ok the
- * serialised result is in the result file. */
+/* Worker -> front end on the reply socket, right after its DONE; or the
+ * manager, when the worker died, ran out of time or never got the job:
+ * ok, error text; when ok the serialised result is in the result file. */
 #define MG_IPC_REPLY "(bs)"
 
-/* Send one message with up to MG_IPC_MAX_FDS descriptors. */
+/* Send one message with up to MG_IPC_MAX_FDS descriptors.  Without
+ * descriptors it is a plain send(2), which the worker's sandbox allows on
+ * any connected socket (sendmsg(2) only on the manager's). */
 gboolean
 mg_ipc_send(int sock, GVariant *msg, const int *fds, guint nfds, GError **err);
 

@@ -318,15 +318,12 @@ retire(struct worker *w)
 }
 
 static void
-finish(struct worker *w, gboolean ok, const char *why)
+finish(struct worker *w)
 {
 	struct job *j = w->job;
 
+	/* The worker has answered the front end itself (see mg_worker.c). */
 	w->job = NULL;
-	if (ok)
-		reply(j, TRUE, "");
-	else
-		reply(j, FALSE, why);
 	attempts_clear(j->key);
 	job_free(j);
 	/* Recycling is decided here, between jobs, so that no job is ever
@@ -375,7 +372,7 @@ worker_readable(struct worker *w)
 	if (!ok)
 		mg_mlog(
 		    LOG_ERR, "%s: engine failure: %s", job_qid(w->job), why);
-	finish(w, ok, why);
+	finish(w);
 }
 
 static void
@@ -469,7 +466,7 @@ dispatch(void)
 		struct worker *w = g_ptr_array_index(workers, i);
 		g_autoptr(GError) err = NULL;
 		struct job *j;
-		int fds[2];
+		int fds[3];
 
 		if (w->job != NULL || w->retiring || w->sock < 0 ||
 		    w->gen != generation)
@@ -484,8 +481,9 @@ dispatch(void)
 		}
 		fds[0] = j->spool;
 		fds[1] = j->out;
+		fds[2] = j->reply;
 		if (!mg_ipc_send(
-		        w->sock, g_variant_ref(j->payload), fds, 2, &err)) {
+		        w->sock, g_variant_ref(j->payload), fds, 3, &err)) {
 			mg_mlog(LOG_ERR, "worker %ld: %s", (long)w->pid,
 			    err->message);
 			g_queue_push_head(&queue, j);

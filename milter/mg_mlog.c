@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +52,13 @@ mg_mlog_init(const char *name, gboolean to_stderr)
 void
 mg_mlog_set_role(const char *role)
 {
+	char comm[16];
+
 	g_snprintf(ident, sizeof(ident), "mugaika-milter/%s", role);
+	/* ps and top tell the processes apart: mugaika-smtp, -worker (the
+	 * pool master keeps the program's name). */
+	g_snprintf(comm, sizeof(comm), "mugaika-%s", role);
+	prctl(PR_SET_NAME, comm);
 	if (!use_stderr) {
 		closelog();
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);

@@ -367,8 +367,10 @@ add_conditional(scmp_filter_ctx ctx, int sock)
 	        {SCMP_A0(SCMP_CMP_EQ, sock)}},
 	    {SCMP_SYS(sendmsg), SCMP_ACT_ALLOW, 1,
 	        {SCMP_A0(SCMP_CMP_EQ, sock)}},
-	    /* syslog(3)'s send() on the socket openlog(LOG_NDELAY) connected
-	     * before the filter: connected sockets only (no address). */
+	    /* send() on connected sockets only (no address): syslog(3) on
+	     * the socket openlog(LOG_NDELAY) connected before the filter,
+	     * and the answer to the front end on the socket that came with
+	     * the job (mg_ipc_send without descriptors). */
 	    {SCMP_SYS(sendto), SCMP_ACT_ALLOW, 1, {SCMP_A4(SCMP_CMP_EQ, 0)}},
 	    /* syslog(3) reconnects (socket + connect) when a send fails, and
 	     * retries on every line when /dev/log is missing: a unix socket

@@ -176,7 +176,7 @@ mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 				mg_mlog(LOG_ERR, "job: %s", err->message);
 			break; /* the master closed: retire */
 		}
-		if (nfds != 2) {
+		if (nfds != 3) {
 			mg_ipc_close_fds(fds, nfds);
 			mg_mlog(LOG_ERR, "job without its descriptors");
 			break;
@@ -201,13 +201,23 @@ mg_worker_run(mugaika_engine *e, const struct mg_policy *pol, int sock)
 				forbidden_calls();
 			ok = run_job(e, job, fds[0], fds[1], &jerr);
 		}
-		mg_ipc_close_fds(fds, nfds);
+		/* The master first (it frees this worker and forgets the
+		 * job), then the front end, which waits for nothing else.
+		 * Should this worker die between the two, the front end
+		 * reads end of file and tempfails: the message comes again. */
 		if (!mg_ipc_send(sock,
 		        g_variant_new(MG_IPC_DONE, id, ok, jerr ? jerr : ""),
 		        NULL, 0, &err)) {
 			mg_mlog(LOG_ERR, "reply: %s", err->message);
+			mg_ipc_close_fds(fds, nfds);
 			break;
 		}
+		if (!mg_ipc_send(fds[2],
+		        g_variant_new(MG_IPC_REPLY, ok, jerr ? jerr : ""), NULL,
+		        0, &err))
+			mg_mlog(LOG_WARNING, "answer to the front end: %s",
+			    err->message);
+		mg_ipc_close_fds(fds, nfds);
 	}
 	_exit(0);
 }

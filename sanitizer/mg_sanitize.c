@@ -1727,19 +1727,30 @@ mugaika_result_write_message(const mugaika_result *r, int out_fd, GError **err)
 
 /* ---- results between processes ---- */
 
-/* disposition, action, smtp code, dsn, text, quarantine id, report,
- * summary, edits (op, name, index, value or nothing), body, headers
- * unknown. */
-#define RESULT_TYPE "(uussssssa(usums)aybb)"
-/* The same for g_variant_new(): the body goes in as a ready GVariant. */
-#define RESULT_FORMAT "(uussssssa(usums)@aybb)"
+/*
+ * A result crosses from a worker (which parsed hostile bytes) to the
+ * front end as: "MGR1", 4 bytes of zero, the length of the description
+ * (64 bits, host order), the description — a GVariant of disposition,
+ * action, smtp code, dsn, text, quarantine id, report, summary, edits
+ * (op, name, index, value or nothing), headers unknown, passthrough —
+ * and then the body, raw.  The body stays out of the GVariant because
+ * checking a byte array for normal form looks at every byte (7 % of the
+ * front end's CPU per small mail); it is only ever copied to the MTA.
+ */
+#define RESULT_TYPE "(uussssssa(usums)bb)"
+#define RESULT_MAGIC "MGR1\0\0\0\0"
+#define RESULT_HEAD 16 /* magic + length; keeps the GVariant 8-aligned */
 
 GBytes *
 mugaika_result_serialize(const mugaika_result *r)
 {
 	GVariantBuilder edits;
 	GVariant *v;
-	GBytes *b;
+	GByteArray *out;
+	guint64 len;
+	gsize blen = 0;
+	const guint8 *body =
+	    r->body != NULL ? g_bytes_get_data(r->body, &blen) : NULL;
 	guint i;
 
 	g_variant_builder_init(&edits, G_VARIANT_TYPE("a(usums)"));
@@ -1750,19 +1761,23 @@ mugaika_result_serialize(const mugaika_result *r)
 		g_variant_builder_add(&edits, "(usums)", (guint32)e->op,
 		    e->name, (guint32)e->index, e->value);
 	}
-	v = g_variant_new(RESULT_FORMAT, (guint32)r->disposition,
+	v = g_variant_new(RESULT_TYPE, (guint32)r->disposition,
 	    (guint32)r->action, r->smtp_code ? r->smtp_code : "",
 	    r->smtp_dsn ? r->smtp_dsn : "", r->smtp_text ? r->smtp_text : "",
 	    r->quarantine_id ? r->quarantine_id : "",
 	    r->report ? r->report : "", r->summary ? r->summary : "", &edits,
-	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-	        r->body ? g_bytes_get_data(r->body, NULL) : "",
-	        r->body ? g_bytes_get_size(r->body) : 0, 1),
 	    r->headers_unknown, r->passthrough);
 	g_variant_ref_sink(v);
-	b = g_variant_get_data_as_bytes(v);
+	len = g_variant_get_size(v);
+	out = g_byte_array_sized_new(RESULT_HEAD + len + blen);
+	g_byte_array_append(out, (const guint8 *)RESULT_MAGIC, 8);
+	g_byte_array_append(out, (const guint8 *)&len, 8);
+	g_byte_array_set_size(out, RESULT_HEAD + len);
+	g_variant_store(v, out->data + RESULT_HEAD);
 	g_variant_unref(v);
-	return b;
+	if (blen > 0)
+		g_byte_array_append(out, body, blen);
+	return g_byte_array_free_to_bytes(out);
 }
 
 static char *
@@ -1774,10 +1789,12 @@ nonempty(const char *s)
 mugaika_result *
 mugaika_result_deserialize(GBytes *b, GError **err)
 {
-	g_autoptr(GVariant) v =
-	    g_variant_new_from_bytes(G_VARIANT_TYPE(RESULT_TYPE), b, FALSE);
+	gsize size;
+	const guint8 *data = g_bytes_get_data(b, &size);
+	guint64 len;
+	g_autoptr(GBytes) desc = NULL;
+	g_autoptr(GVariant) v = NULL;
 	g_autoptr(GVariantIter) it = NULL;
-	g_autoptr(GVariant) body = NULL;
 	const char *code, *dsn, *text, *qid, *report, *summary;
 	guint32 disp, action;
 	gboolean unknown, passthrough;
@@ -1785,6 +1802,20 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 	guint32 op, idx;
 	const char *name, *value;
 
+	if (size < RESULT_HEAD || memcmp(data, RESULT_MAGIC, 8) != 0) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		    "result: not a serialised result");
+		return NULL;
+	}
+	memcpy(&len, data + 8, sizeof(len));
+	if (len > size - RESULT_HEAD) {
+		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		    "result: description longer than the result");
+		return NULL;
+	}
+	desc = g_bytes_new_from_bytes(b, RESULT_HEAD, (gsize)len);
+	v = g_variant_ref_sink(
+	    g_variant_new_from_bytes(G_VARIANT_TYPE(RESULT_TYPE), desc, FALSE));
 	/* Untrusted bytes: normalise first, which makes every access below
 	 * safe whatever the input. */
 	if (!g_variant_is_normal_form(v)) {
@@ -1793,8 +1824,8 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 		g_variant_unref(v);
 		v = g_steal_pointer(&n);
 	}
-	g_variant_get(v, RESULT_FORMAT, &disp, &action, &code, &dsn, &text,
-	    &qid, &report, &summary, &it, &body, &unknown, &passthrough);
+	g_variant_get(v, RESULT_TYPE, &disp, &action, &code, &dsn, &text, &qid,
+	    &report, &summary, &it, &unknown, &passthrough);
 	if (disp > MUGAIKA_REJECTED || action > MUGAIKA_TEMPFAIL) {
 		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
 		    "result: bad disposition or action");
@@ -1832,7 +1863,8 @@ mugaika_result_deserialize(GBytes *b, GError **err)
 		    op == MUGAIKA_HDR_ADD ? MUGAIKA_HDR_ADD
 		                          : MUGAIKA_HDR_CHANGE,
 		    name, idx, value);
-	r->body = g_variant_get_data_as_bytes(body);
+	r->body = g_bytes_new_from_bytes(
+	    b, RESULT_HEAD + (gsize)len, size - RESULT_HEAD - (gsize)len);
 	return r;
 }
 

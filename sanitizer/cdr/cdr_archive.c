@@ -66,9 +66,6 @@
 #include "unpack/mg_unpack.h"
 #include "util/mg_util.h"
 
-/* Time stamp of every member: 1980-01-02, the DOS epoch plus a day so
- * that no time zone turns it into an invalid DOS date (APPNOTE 4.4.6). */
-#define ZIP_MTIME 315619200
 /* Bytes of one name component (most file systems stop at 255). */
 #define MAX_COMPONENT 255
 /* Directories kept in one path; deeper ones are dropped. */
@@ -446,35 +443,13 @@ leave_utf8(locale_t old)
 static gboolean
 add_member(struct job *j, const char *name, GBytes *b)
 {
-	struct archive_entry *e = archive_entry_new();
 	gsize len;
 	const guchar *p = g_bytes_get_data(b, &len);
-	locale_t old;
-	la_ssize_t n;
-	gboolean ok = FALSE;
-
-	if (e == NULL)
-		return FALSE;
 	/* The walk (nested) may have switched the thread's locale back. */
-	old = enter_utf8();
-	archive_entry_set_pathname_utf8(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)len);
-	archive_entry_set_mtime(e, ZIP_MTIME, 0);
-	if (archive_write_header(j->w, e) != ARCHIVE_OK)
-		goto out;
-	while (len > 0) {
-		n = archive_write_data(j->w, p, len);
-		if (n <= 0)
-			goto out;
-		p += n;
-		len -= (gsize)n;
-	}
-	ok = TRUE;
-out:
+	locale_t old = enter_utf8();
+	gboolean ok = mg_cdr_zip_add(j->w, name, p, len);
+
 	leave_utf8(old);
-	archive_entry_free(e);
 	return ok;
 }
 

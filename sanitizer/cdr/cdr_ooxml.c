@@ -80,9 +80,6 @@
 /* Extra field bytes a member of a plain (verifiable) zip may carry:
  * timestamps and Unix ids, not room for a payload. */
 #define MAX_ZIP_EXTRA 64
-/* Time stamp of every rebuilt member: 1980-01-02, the DOS epoch plus a
- * day so that no time zone turns it into an invalid DOS date. */
-#define ZIP_MTIME 315619200
 
 #define OXD "application/vnd.openxmlformats-officedocument."
 #define PR_URI "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -687,7 +684,7 @@ name_safe(const char *n)
 	const char *seg = n;
 	const char *p;
 
-	if (n[0] == '\0' || n[0] == '/')
+	if (n[0] == '\0' || n[0] == '/' || strlen(n) > MG_CDR_ZIP_NAME_MAX)
 		return FALSE;
 	if (g_ascii_isalpha(n[0]) && n[1] == ':')
 		return FALSE;
@@ -2842,36 +2839,6 @@ sink_write(struct archive *a, void *data, const void *buf, size_t n)
 	return (la_ssize_t)n;
 }
 
-static gboolean
-add_member(struct archive *a, const char *name, const void *data, gsize len)
-{
-	struct archive_entry *e = archive_entry_new();
-	const guchar *p = data;
-	la_ssize_t n;
-	gboolean ok = FALSE;
-
-	if (e == NULL)
-		return FALSE;
-	archive_entry_set_pathname_utf8(e, name);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)len);
-	archive_entry_set_mtime(e, ZIP_MTIME, 0);
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		goto out;
-	while (len > 0) {
-		n = archive_write_data(a, p, len);
-		if (n <= 0)
-			goto out;
-		p += n;
-		len -= (gsize)n;
-	}
-	ok = TRUE;
-out:
-	archive_entry_free(e);
-	return ok;
-}
-
 static GBytes *
 dump(xmlDoc *doc)
 {
@@ -3052,7 +3019,7 @@ write_zip(struct pkg *pk)
 		goto out;
 	}
 	b = write_types(pk);
-	ok = b != NULL && add_member(a, "[Content_Types].xml",
+	ok = b != NULL && mg_cdr_zip_add(a, "[Content_Types].xml",
 	                      g_bytes_get_data(b, NULL), g_bytes_get_size(b));
 	if (b != NULL)
 		g_bytes_unref(b);
@@ -3073,7 +3040,7 @@ write_zip(struct pkg *pk)
 			continue;
 		}
 		ok = b != NULL &&
-		     add_member(a, p->name, g_bytes_get_data(b, NULL),
+		     mg_cdr_zip_add(a, p->name, g_bytes_get_data(b, NULL),
 		         g_bytes_get_size(b));
 		if (b != NULL)
 			g_bytes_unref(b);

@@ -3,7 +3,48 @@
  */
 #include <string.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "cdr/mg_cdr.h"
+
+/* 1980-01-02, the DOS epoch plus a day so that no time zone turns it
+ * into an invalid DOS date (APPNOTE 4.4.6). */
+#define ZIP_MTIME 315619200
+
+gboolean
+mg_cdr_zip_add(struct archive *w, const char *name, const void *data, gsize len)
+{
+	struct archive_entry *e;
+	const guchar *p = data;
+	gsize n = strlen(name);
+	gboolean ok = FALSE;
+
+	if (n == 0 || n > MG_CDR_ZIP_NAME_MAX)
+		return FALSE;
+	e = archive_entry_new();
+	if (e == NULL)
+		return FALSE;
+	archive_entry_set_pathname_utf8(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, ZIP_MTIME, 0);
+	if (archive_write_header(w, e) != ARCHIVE_OK)
+		goto out;
+	while (len > 0) {
+		la_ssize_t k = archive_write_data(w, p, len);
+
+		if (k <= 0)
+			goto out;
+		p += k;
+		len -= (gsize)k;
+	}
+	ok = TRUE;
+out:
+	archive_entry_free(e);
+	return ok;
+}
 
 extern const struct mg_cdr_module mg_cdr_pdf;
 extern const struct mg_cdr_module mg_cdr_ooxml;

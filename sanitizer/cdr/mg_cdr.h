@@ -129,6 +129,28 @@ gboolean mg_cdr_in_list(const char *s, const char *const *list, gssize n);
  * bytes elsewhere do not count. */
 gboolean mg_cdr_zip_names(
     const guint8 *data, gsize len, const char *name, gboolean prefix);
+/*
+ * The longest member name a module writes into a zip.  libarchive 3.6.2's
+ * zip writer copies the name into a 64 KiB buffer without checking: a
+ * name over 65,536 bytes is a heap overflow (found by fuzz_cdr_ooxml,
+ * whose harness builds zips from its input).  No name read from a zip
+ * can be that long (zip stores its length in 16 bits, and on POSIX
+ * libarchive reads names without converting them) and cdr_archive's own
+ * names stay under 33 × 256 bytes: this bound keeps it so whatever a
+ * module passes.
+ */
+#define MG_CDR_ZIP_NAME_MAX 16384
+
+/*
+ * Append one regular file to a zip being written with libarchive: fixed
+ * time stamp (1980-01-02) and mode 0644, `name` as UTF-8 (the caller
+ * runs in a UTF-8 locale, see cdr_archive.c).  FALSE when libarchive
+ * refuses, or the name is empty or longer than MG_CDR_ZIP_NAME_MAX.
+ */
+struct archive;
+gboolean mg_cdr_zip_add(
+    struct archive *w, const char *name, const void *data, gsize len);
+
 /* Notice wording of a removal id in `lang` ("ja"/"en"). */
 const char *mg_cdr_removed_text(const char *id, const char *lang);
 

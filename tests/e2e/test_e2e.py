@@ -1529,7 +1529,65 @@ class E2E:
         except Exception as e:
             errs.append("%s" % e)
         self.res.check("protocol/leadspc_is_per_connection", errs)
+        self.check_no_reply_steps(sock, raw, no_lead, ref)
         self.test_recycle()
+
+    def check_no_reply_steps(self, sock, raw, no_lead, ref):
+        """Everything after MAIL FROM is decided at the end of the
+        message: the milter asks the MTA not to wait for an answer to the
+        recipients, DATA, headers and body, and not to send HELO at all.
+        An MTA without those features gets an answer to every step and
+        the same edits; a message over the limit is refused either way."""
+        nr = (mc.P_NR_CONN | mc.P_NR_RCPT | mc.P_NR_DATA | mc.P_NR_HDR |
+              mc.P_NR_EOH | mc.P_NR_BODY)
+        errs = []
+        try:
+            r = mc.run_message(sock, raw, 65535, protocol=no_lead)
+            got = r["negotiated"][2]
+            if got & nr != nr:
+                errs.append("no-reply steps 0x%x, wanted 0x%x" % (got & nr, nr))
+            if got & mc.P_NR_MAIL:
+                errs.append("MAIL FROM must keep its answer (SIZE=)")
+            if not got & mc.P_NOHELO:
+                errs.append("HELO is still asked for")
+            answered = [n for n, rep in r["steps"] if rep is not None]
+            if answered != ["mail"]:
+                errs.append("steps answered: %r" % answered)
+        except Exception as e:
+            errs.append("%s: %s" % (type(e).__name__, e))
+        self.res.check("protocol/no_reply_steps_negotiated", errs)
+        old = no_lead & ~(nr | mc.P_NR_HELO | mc.P_NR_MAIL | mc.P_NR_UNKN |
+                          mc.P_NOHELO | mc.P_NOUNKNOWN)
+        errs = []
+        try:
+            r = mc.run_message(sock, raw, 65535, protocol=old)
+            if any(rep is None for n, rep in r["steps"]):
+                errs.append("a step was not answered: %r" % r["steps"])
+            if self.normalized_mods(r) != ref:
+                errs.append("other edits: %s" % self.first_mod_diff(
+                    ref, self.normalized_mods(r)))
+        except Exception as e:
+            errs.append("%s: %s" % (type(e).__name__, e))
+        self.res.check("protocol/mta_without_no_reply", errs)
+        # Over [limits] max_message_size (10M here), no SIZE=.
+        big = (b"From: a@e2e.test\r\nTo: t99@e2e.test\r\nSubject: big\r\n"
+               b"\r\n" + (b"x" * 998 + b"\r\n") * 10600)
+        for name, proto in (("no_reply", no_lead), ("every_step", old)):
+            errs = []
+            try:
+                # Without answers the end of the message is refused;
+                # with them, the body chunk that passes the limit.
+                r = mc.run_message(sock, big, 65535, protocol=proto,
+                                   size_param=False)
+                if r["final"][0] != mc.R_REPLYCODE or \
+                        not r["final"][1].startswith(b"552"):
+                    errs.append("end of message answered %r" % (r["final"],))
+            except mc.ProtocolError as e:
+                if "552" not in str(e):
+                    errs.append(str(e))
+            except Exception as e:
+                errs.append("%s: %s" % (type(e).__name__, e))
+            self.res.check("protocol/over_limit_552_%s" % name, errs)
 
     def test_recycle(self):
         """[milter] worker_max_jobs = 2: workers retire and are replaced

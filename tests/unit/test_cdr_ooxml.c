@@ -1624,6 +1624,78 @@ test_names_encodings(void)
 	g_bytes_unref(in);
 }
 
+/*
+ * Member names too long to write back (MG_CDR_ZIP_NAME_MAX): libarchive
+ * 3.6.2's zip writer overflows its 64 KiB buffer on a name over 65,536
+ * bytes (found by fuzz_cdr_ooxml).  A package with a 30,004-byte name is
+ * refused before anything is written, with the UTF-8 flag and without
+ * it (the bytes then read as they are); the writer helper itself refuses
+ * a long name without calling libarchive.
+ */
+static void
+test_long_member_name(void)
+{
+	GString *name = g_string_new("word/media/");
+	GByteArray *raw;
+	GBytes *in;
+	struct mg_cdr_ctx ctx;
+	struct mg_limits lim;
+	guint i;
+
+	for (i = 0; i < 15000; i++)
+		g_string_append(name, "\xc3\xa9");
+	g_string_append(name, ".png");
+	{
+		const struct member m[] = {
+		    {"[Content_Types].xml", DOCX_CT(""), -1},
+		    {"_rels/.rels", PKG_RELS("word/document.xml"), -1},
+		    {"word/document.xml", DOC_OPEN "<w:p/>" DOC_CLOSE, -1},
+		    {name->str, png, sizeof(png)},
+		};
+
+		in = zip_build(m, G_N_ELEMENTS(m));
+	}
+	ctx_init(&ctx, &lim);
+	ctx.nested = nested_accept;
+	/* As written: a 30,004-byte UTF-8 name. */
+	expect_refused(&ctx, in, MG_REASON_UNSAFE_MEMBER_NAME);
+	/* The same bytes without the UTF-8 flag (bit 11) in every local and
+	 * central header. */
+	raw = g_byte_array_new();
+	g_byte_array_append(
+	    raw, g_bytes_get_data(in, NULL), (guint)g_bytes_get_size(in));
+	g_bytes_unref(in);
+	for (i = 0; i + 10 < raw->len; i++) {
+		guint8 *h = raw->data + i;
+
+		if (h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4)
+			h[7] &= (guint8)~0x08;
+		else if (h[0] == 'P' && h[1] == 'K' && h[2] == 1 && h[3] == 2)
+			h[9] &= (guint8)~0x08;
+	}
+	in = g_byte_array_free_to_bytes(raw);
+	expect_refused(&ctx, in, MG_REASON_UNSAFE_MEMBER_NAME);
+	g_bytes_unref(in);
+	/* The helper, directly: 70,000 bytes never reach libarchive. */
+	{
+		GByteArray *buf = g_byte_array_new();
+		struct archive *a = archive_write_new();
+		g_autofree char *longname = g_malloc(70001);
+
+		memset(longname, 'a', 70000);
+		longname[70000] = '\0';
+		archive_write_set_format_zip(a);
+		archive_write_open2(a, buf, NULL, grow, NULL, NULL);
+		g_assert_false(mg_cdr_zip_add(a, longname, "x", 1));
+		g_assert_false(mg_cdr_zip_add(a, "", "x", 1));
+		g_assert_true(mg_cdr_zip_add(a, "ok.txt", "x", 1));
+		archive_write_close(a);
+		archive_write_free(a);
+		g_byte_array_free(buf, TRUE);
+	}
+	g_string_free(name, TRUE);
+}
+
 /* ---- refusals ---- */
 
 static GBytes *
@@ -2354,6 +2426,7 @@ main(int argc, char **argv)
 	    "/cdr/ooxml/powerpoint_hostile", test_powerpoint_hostile);
 	g_test_add_func("/cdr/ooxml/images", test_images);
 	g_test_add_func("/cdr/ooxml/names_encodings", test_names_encodings);
+	g_test_add_func("/cdr/ooxml/long_member_name", test_long_member_name);
 	g_test_add_func("/cdr/ooxml/malformed", test_malformed);
 	g_test_add_func("/cdr/ooxml/bad_encoding", test_bad_encoding);
 	g_test_add_func("/cdr/ooxml/zip_level", test_zip_level);

@@ -378,7 +378,41 @@ test_serialize(void)
 		g_autoptr(GError) e2 = NULL;
 		mugaika_result *j = mugaika_result_deserialize(junk, &e2);
 
-		mugaika_result_free(j);
+		g_assert_null(j);
+		g_assert_nonnull(e2);
+	}
+	/* Every prefix of a real result, and one whose description claims
+	 * more bytes than there are, and garbage in the description. */
+	{
+		gsize n = g_bytes_get_size(b), k;
+		const guint8 *d = g_bytes_get_data(b, NULL);
+		g_autofree guint8 *bad = g_memdup2(d, n);
+
+		for (k = 0; k < n; k++) {
+			g_autoptr(GBytes) pre = g_bytes_new(d, k);
+			g_autoptr(GError) e2 = NULL;
+
+			mugaika_result_free(
+			    mugaika_result_deserialize(pre, &e2));
+		}
+		memset(bad + 8, 0xff, 8);
+		{
+			g_autoptr(GBytes) big = g_bytes_new(bad, n);
+			g_autoptr(GError) e2 = NULL;
+
+			g_assert_null(mugaika_result_deserialize(big, &e2));
+			g_assert_nonnull(e2);
+		}
+		memcpy(bad, d, 16);
+		for (k = 16; k < n && k < 200; k++)
+			bad[k] ^= 0x5a;
+		{
+			g_autoptr(GBytes) mangled = g_bytes_new(bad, n);
+			g_autoptr(GError) e2 = NULL;
+
+			mugaika_result_free(
+			    mugaika_result_deserialize(mangled, &e2));
+		}
 	}
 	mugaika_result_free(back);
 	mugaika_result_free(r);
