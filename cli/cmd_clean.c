@@ -8,8 +8,9 @@
  * written to a temp file beside it and renamed, so a failure leaves
  * nothing behind.  The output's suggested name (a.docm -> a.docx) is
  * printed; OUT itself is the caller's choice.  The modules run in a
- * forked child (the engine is loaded once, before the fork): a crash on a
- * hostile file is exit 75 with nothing written.
+ * forked child (the engine is loaded once, before the fork) with a
+ * milter worker's limits: a crash on a hostile file, or a memory bomb
+ * past [milter] worker_max_memory, is exit 75 with nothing written.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 
 #include "mg_cli.h"
+#include "mg_policy.h"
 #include "mugaika.h"
 #include "util/mg_util.h"
 
@@ -46,6 +49,59 @@ test_crash_hook(int fd)
 		if (memmem(buf, (size_t)n, needle, strlen(needle)) != NULL)
 			abort();
 	}
+}
+
+/*
+ * Test hook (tests/cli/test_clean.py): with MUGAIKA_TEST_ALLOC_ON set,
+ * the child asks for 1 GiB and touches it on an input that contains the
+ * string, as a decompression bomb would; under worker_max_memory the
+ * allocation fails and GLib aborts.
+ */
+static void
+test_alloc_hook(int fd)
+{
+	const char *needle = g_getenv("MUGAIKA_TEST_ALLOC_ON");
+	char buf[4096];
+	ssize_t n;
+
+	if (needle == NULL || *needle == '\0')
+		return;
+	n = pread(fd, buf, sizeof(buf), 0);
+	if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)) != NULL) {
+		gsize size = (gsize)1 << 30;
+		char *p = g_malloc(size);
+
+		memset(p, 1, size);
+		g_free(p);
+	}
+}
+
+/*
+ * The child's limits, a milter worker's: no core file (it would hold the
+ * file's contents) and [milter] worker_max_memory of address space.  Not
+ * the address space under AddressSanitizer, whose shadow memory alone is
+ * terabytes of it (the test builds).
+ */
+static void
+child_limits(const char *config)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(mg_policy) p = mg_policy_load(config, &err);
+	struct rlimit core = {0, 0};
+
+	setrlimit(RLIMIT_CORE, &core);
+#ifndef __SANITIZE_ADDRESS__
+	if (p != NULL && p->worker_max_memory > 0) {
+		struct rlimit as = {
+		    (rlim_t)p->worker_max_memory, (rlim_t)p->worker_max_memory};
+
+		if (setrlimit(RLIMIT_AS, &as) != 0)
+			fprintf(stderr, "mugaika clean: setrlimit: %s\n",
+			    g_strerror(errno));
+	}
+#else
+	(void)p;
+#endif
 }
 
 /* The child's verdict; a child killed by a signal is a temporary failure
@@ -131,7 +187,9 @@ mg_cli_clean(int argc, char **argv)
 		rc = wait_child(pid);
 		goto out;
 	}
+	child_limits(config != NULL ? config : MG_DEFAULT_CONFIG);
 	test_crash_hook(fd);
+	test_alloc_hook(fd);
 	c = mugaika_clean_fd(e, fd, name != NULL ? name : base, &err);
 	if (c == NULL) {
 		fprintf(stderr, "mugaika clean: temporary failure: %s\n",

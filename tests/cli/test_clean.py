@@ -102,6 +102,29 @@ def main():
                            capture_output=True, timeout=120)
         check(r.returncode == 0 and os.path.exists(out),
               "the same file without the hook: written")
+        # A memory bomb (test hook: 1 GiB asked for and touched) past
+        # [milter] worker_max_memory: the child's allocation fails, 75,
+        # nothing written.  Under ASan there is no address-space limit.
+        if "asan" in os.path.basename(a.cli):
+            print("skip a memory bomb past worker_max_memory (ASan build)")
+        else:
+            small = os.path.join(d, "small.conf")
+            with open(conf) as f, open(small, "w") as g:
+                g.write(f.read() + "[milter]\nworker_max_memory = 256M\n")
+            with open(src, "wb") as f:
+                f.write(b"plain text with MUGAIKA-BOMB-CLEAN inside\n")
+            out = os.path.join(d, "bomb.out")
+            env = dict(os.environ, MUGAIKA_TEST_ALLOC_ON="MUGAIKA-BOMB-CLEAN")
+            r = subprocess.run([a.cli, "clean", "--config", small, src, out],
+                               capture_output=True, timeout=120, env=env)
+            check(r.returncode == 75 and not os.path.exists(out)
+                  and b"nothing written" in r.stderr,
+                  "a memory bomb past worker_max_memory: exit 75, "
+                  "nothing written")
+            r = subprocess.run([a.cli, "clean", "--config", conf, src, out],
+                               capture_output=True, timeout=120, env=env)
+            check(r.returncode == 0 and os.path.exists(out),
+                  "the same bomb under the default 4G: written")
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("clean: %d failed" % len(FAILS))
