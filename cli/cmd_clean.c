@@ -30,44 +30,31 @@
 #include "util/mg_util.h"
 
 /*
- * Test hook (tests/cli/test_clean.py): with MUGAIKA_TEST_CRASH_ON set, the
- * child dies on an input that contains the string, as a module that hits
- * a bug would.  It does nothing unless set.
+ * Test hooks (tests/cli/test_clean.py), inert unless their variable is
+ * set: on an input whose first 64 KiB contain the variable's value, the
+ * child dies as a module that hits a bug would (MUGAIKA_TEST_CRASH_ON),
+ * or asks for 1 GiB and touches it as a decompression bomb would
+ * (MUGAIKA_TEST_ALLOC_ON; under worker_max_memory GLib aborts).
  */
-static void
-test_crash_hook(int fd)
+static gboolean
+test_hook(const char *var, int fd)
 {
-	const char *needle = g_getenv("MUGAIKA_TEST_CRASH_ON");
+	const char *needle = g_getenv(var);
 	char buf[65536];
 	ssize_t n;
 
 	if (needle == NULL || *needle == '\0')
-		return;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n > 0) {
-		buf[n] = '\0';
-		if (memmem(buf, (size_t)n, needle, strlen(needle)) != NULL)
-			abort();
-	}
+		return FALSE;
+	n = pread(fd, buf, sizeof(buf), 0);
+	return n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)) != NULL;
 }
 
-/*
- * Test hook (tests/cli/test_clean.py): with MUGAIKA_TEST_ALLOC_ON set,
- * the child asks for 1 GiB and touches it on an input that contains the
- * string, as a decompression bomb would; under worker_max_memory the
- * allocation fails and GLib aborts.
- */
 static void
-test_alloc_hook(int fd)
+test_hooks(int fd)
 {
-	const char *needle = g_getenv("MUGAIKA_TEST_ALLOC_ON");
-	char buf[4096];
-	ssize_t n;
-
-	if (needle == NULL || *needle == '\0')
-		return;
-	n = pread(fd, buf, sizeof(buf), 0);
-	if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)) != NULL) {
+	if (test_hook("MUGAIKA_TEST_CRASH_ON", fd))
+		abort();
+	if (test_hook("MUGAIKA_TEST_ALLOC_ON", fd)) {
 		gsize size = (gsize)1 << 30;
 		char *p = g_malloc(size);
 
@@ -188,8 +175,7 @@ mg_cli_clean(int argc, char **argv)
 		goto out;
 	}
 	child_limits(config != NULL ? config : MG_DEFAULT_CONFIG);
-	test_crash_hook(fd);
-	test_alloc_hook(fd);
+	test_hooks(fd);
 	c = mugaika_clean_fd(e, fd, name != NULL ? name : base, &err);
 	if (c == NULL) {
 		fprintf(stderr, "mugaika clean: temporary failure: %s\n",
