@@ -13,6 +13,7 @@
  * queued at the sender or in Postfix, never delivered unsanitized.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/mman.h>
 #include <fcntl.h>
@@ -62,7 +63,8 @@ struct msg {
 };
 
 struct conn {
-	char *client;
+	char *client;     /* the client's address, for the engine (audit) */
+	char *client_log; /* "name[address]", as Postfix logs it */
 	struct msg *msg;
 	gboolean leadspc; /* SMFIP_HDR_LEADSPC negotiated on this connection */
 	unsigned long noreply; /* the SMFIP_NR_* steps negotiated */
@@ -184,14 +186,45 @@ conn_new(SMFICTX *ctx)
 	return c;
 }
 
+/*
+ * The client: its address from the {client_addr} macro, or from the
+ * socket address the MTA sends with the connect step (Postfix's default
+ * connect macros do not include {client_addr}); `host` is its name, or
+ * "[address]" when it has none.
+ */
 static sfsistat
 fe_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct conn *c = conn_new(ctx);
 	const char *addr = smfi_getsymval(ctx, "{client_addr}");
+	char ip[INET6_ADDRSTRLEN] = "";
+	g_autofree char *name = mg_printable(host != NULL ? host : "", -1, 0);
 
+	if (addr == NULL && sa != NULL) {
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)sa)->sin_addr, ip,
+			    sizeof(ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
+			    sizeof(ip));
+		if (ip[0] != '\0')
+			addr = ip;
+	}
 	g_free(c->client);
-	c->client = g_strdup(addr != NULL ? addr : host != NULL ? host : "");
+	g_free(c->client_log);
+	c->client = mg_printable(addr != NULL   ? addr
+	                         : host != NULL ? host
+	                                        : "",
+	    -1, 0);
+	if (name[0] == '[' || name[0] == '\0') {
+		g_free(name);
+		name = g_strdup("unknown");
+	}
+	c->client_log = addr != NULL
+	                    ? g_strdup_printf("%s[%s]", name, c->client)
+	                    : g_strdup(name);
 	return step_ok(c, SMFIP_NR_CONN);
 }
 
@@ -689,13 +722,14 @@ log_message(SMFICTX *ctx, struct conn *c, struct msg *m,
 		mg_mlog(LOG_INFO,
 		    "%s: client=%s from=<%s> to=<%s> size=%" G_GUINT64_FORMAT
 		    " %s",
-		    qid_of(ctx), c->client, from, to->str, m->size,
+		    qid_of(ctx), c->client_log, from, to->str, m->size,
 		    mugaika_result_summary(r));
 	else
 		mg_mlog(LOG_WARNING,
 		    "%s: client=%s from=<%s> to=<%s> size=%" G_GUINT64_FORMAT
 		    " tempfail: %s",
-		    qid_of(ctx), c->client, from, to->str, m->size, failure);
+		    qid_of(ctx), c->client_log, from, to->str, m->size,
+		    failure);
 	g_string_free(to, TRUE);
 }
 
@@ -714,7 +748,7 @@ fe_eom(SMFICTX *ctx)
 		mg_mlog(LOG_INFO,
 		    "%s: client=%s rejected: message larger than "
 		    "%" G_GUINT64_FORMAT " bytes",
-		    qid_of(ctx), c->client, pol->limits.max_message_size);
+		    qid_of(ctx), c->client_log, pol->limits.max_message_size);
 		return too_big(ctx, c, 0);
 	}
 	spool_head(m); /* an MTA that sent neither EOH nor body */
@@ -755,6 +789,7 @@ fe_close(SMFICTX *ctx)
 	if (c != NULL) {
 		msg_free(c->msg);
 		g_free(c->client);
+		g_free(c->client_log);
 		g_free(c);
 		smfi_setpriv(ctx, NULL);
 	}

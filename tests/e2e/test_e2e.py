@@ -386,6 +386,19 @@ class E2E:
                 continue
             msgs = self.wait_one(u)
             self.res.check(name, self.corpus_errs(inp, expect, u, msgs))
+        if sent:
+            # Each line names the client as Postfix does, name[address]:
+            # the address comes from the connect step (Postfix's default
+            # macros have no {client_addr}).
+            lines = [ln for ln in self.h.log_text().splitlines()
+                     if " client=" in ln and "E2EQID" not in ln]
+            bad = [ln for ln in lines
+                   if not re.search(r" client=\S+\[127\.0\.0\.1\] ", ln)]
+            self.res.check("corpus/log_names_client_address",
+                           ["no log line"] if not lines else
+                           ["%d lines without name[127.0.0.1]: %s" %
+                            (len(bad), bad[0][-160:])] if bad else [],
+                           lines[0][-120:] if lines else "")
 
     def corpus_errs(self, inp, expect, u, msgs):
         if len(msgs) != 1:
