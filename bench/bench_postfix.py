@@ -116,6 +116,10 @@ def main():
                     "disk)")
     ap.add_argument("--workers", default="0,1,2,4",
                     help="configurations to run, 0 = Postfix alone")
+    ap.add_argument("--postconf", action="append", default=[],
+                    metavar="NAME=VALUE",
+                    help="a main.cf setting for every configuration "
+                    "(repeatable), e.g. milter_rcpt_macros=")
     ap.add_argument("--rounds", type=int, default=1,
                     help="run the configurations this many times, "
                     "alternating, and print the median of each (a noisy "
@@ -137,6 +141,8 @@ def main():
             # there to be read at the end (cleanup exits after max_use
             # messages by default, a worker after worker_max_jobs).
             h.postconf("-e", "max_use=100000")
+            if a.postconf:
+                h.postconf("-e", *a.postconf)
             if workers == 0:
                 h.postconf("-e", "smtpd_milters=", "non_smtpd_milters=")
             else:
