@@ -51,8 +51,8 @@ static const char *const cdr_metadata[] = {
     "keep", "all", "strip", "none", NULL};
 
 /* Every CDR module is on by default ([cdr] formats). */
-static const char *const def_cdr_formats[] = {"pdf", "ooxml", "ole2", "rtf",
-    "image", "svg", "html", "text", "csv", "archive", NULL};
+static const char *const def_cdr_formats[] = {"pdf", "ooxml", "odf", "ole2",
+    "rtf", "image", "svg", "html", "text", "csv", "archive", NULL};
 static const char *const log_failures[] = {"tempfail", "continue", NULL};
 
 /*

@@ -113,7 +113,7 @@ static const char *const formats[] = {"zip", "7zip", "rar", "rar5", "lha",
 static const char *const document_exts[] = {"docx", "docm", "dotx", "dotm",
     "xlsx", "xlsm", "xltx", "xltm", "xlsb", "xlam", "pptx", "pptm", "potx",
     "potm", "ppsx", "ppsm", "odt", "ods", "odp", "odg", "ott", "ots", "otp",
-    "epub", "hwpx", "vsdx", "xps", "oxps", "jar", "apk", NULL};
+    "otg", "epub", "hwpx", "vsdx", "xps", "oxps", "jar", "apk", NULL};
 
 /*
  * ODF and EPUB packages start with a stored member named "mimetype"
@@ -413,43 +413,16 @@ unique_path(struct job *j, const char *name, const char *new_ext)
 	return path;
 }
 
-/*
- * libarchive converts names through the current locale; in the "C"
- * locale every non-ASCII name would fail.  Run it in a UTF-8 locale for
- * this thread only (uselocale), whatever the process's locale is.
- */
-static locale_t
-enter_utf8(void)
-{
-	static gsize once;
-	static locale_t loc;
-
-	if (g_once_init_enter(&once)) {
-		loc = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
-		g_once_init_leave(&once, 1);
-	}
-	if (loc == (locale_t)0)
-		return (locale_t)0;
-	return uselocale(loc);
-}
-
-static void
-leave_utf8(locale_t old)
-{
-	if (old != (locale_t)0)
-		uselocale(old);
-}
-
 static gboolean
 add_member(struct job *j, const char *name, GBytes *b)
 {
 	gsize len;
 	const guchar *p = g_bytes_get_data(b, &len);
 	/* The walk (nested) may have switched the thread's locale back. */
-	locale_t old = enter_utf8();
+	locale_t old = mg_cdr_utf8_enter();
 	gboolean ok = mg_cdr_zip_add(j->w, name, p, len);
 
-	leave_utf8(old);
+	mg_cdr_utf8_leave(old);
 	return ok;
 }
 
@@ -595,7 +568,7 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	j.files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	j.dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	j.next = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	old = enter_utf8();
+	old = mg_cdr_utf8_enter();
 	j.w = archive_write_new();
 	r = j.w == NULL ? ARCHIVE_FATAL : archive_write_set_format_zip(j.w);
 	/* hdrcharset=UTF-8 makes libarchive set the language encoding
@@ -609,7 +582,7 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	if (r == ARCHIVE_OK)
 		r = archive_write_open2(
 		    j.w, &j.sink, NULL, sink_write, NULL, NULL);
-	leave_utf8(old);
+	mg_cdr_utf8_leave(old);
 	if (r != ARCHIVE_OK) {
 		if (j.w != NULL)
 			archive_write_free(j.w);
@@ -624,12 +597,12 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	flags = mg_unpack(data, len, lim, &budget, on_member, &j);
 	g_free(j.lone_name);
 
-	old = enter_utf8();
+	old = mg_cdr_utf8_enter();
 	/* Closed also after a failure: close ends an entry cut short. */
 	if (archive_write_close(j.w) != ARCHIVE_OK)
 		j.write_failed = TRUE;
 	archive_write_free(j.w);
-	leave_utf8(old);
+	mg_cdr_utf8_leave(old);
 	g_hash_table_unref(j.files);
 	g_hash_table_unref(j.dirs);
 	g_hash_table_unref(j.next);

@@ -32,7 +32,7 @@
  * Limits: the input size (max_part_size), the member count (MAX_PARTS),
  * each member's size (max_member_size), the total unpacked size
  * (max_archive_total) and the expansion ratio (max_archive_ratio, with
- * RATIO_ALLOWANCE), the size of one XML part (MAX_XML_SIZE), the
+ * MG_CDR_RATIO_ALLOWANCE), the size of one XML part (MAX_XML_SIZE), the
  * relationship count (MAX_RELS), the [Content_Types].xml entry count
  * (MAX_TYPES), field nesting (MAX_FIELD_DEPTH), libxml2's own element
  * depth limit (XML_PARSE_HUGE is never set), and the output size
@@ -72,11 +72,6 @@
 #define MAX_TYPES (2 * MAX_PARTS)
 /* Word fields inside the code of other fields; Word itself stops at 20. */
 #define MAX_FIELD_DEPTH 64
-/* Expansion always allowed on top of the ratio: XML compresses far better
- * than 100:1, so a small document is not called a bomb. */
-#define RATIO_ALLOWANCE (1024 * 1024)
-/* Bytes asked of archive_read_data() at a time. */
-#define BLOCK_SIZE (64 * 1024)
 /* Extra field bytes a member of a plain (verifiable) zip may carry:
  * timestamps and Unix ids, not room for a payload. */
 #define MAX_ZIP_EXTRA 64
@@ -488,11 +483,6 @@ static const struct {
     {NS_P, "handoutMasterIdLst"},
 };
 
-struct limits {
-	guint64 part, member, total;
-	guint ratio;
-};
-
 struct part;
 
 struct rel {
@@ -525,7 +515,7 @@ struct part {
 struct pkg {
 	struct mg_cdr_ctx *ctx;
 	struct mg_cdr_result *res;
-	struct limits lim;
+	struct mg_cdr_zip_limits lim;
 	gboolean verify;   /* reading back our own output */
 	GHashTable *parts; /* key -> struct part * */
 	GPtrArray *order;  /* struct part *, zip order (owns them) */
@@ -538,29 +528,8 @@ struct pkg {
 	gboolean changed;
 	gboolean dropped_extlinks;
 	gboolean dropped_sheets;
-	gboolean refused, failed;
-	enum mg_reason reason;
-	char *detail;
+	struct mg_cdr_verdict v; /* refused or failed, and why */
 };
-
-static gboolean refuse(struct pkg *pk, enum mg_reason reason, const char *fmt,
-    ...) G_GNUC_PRINTF(3, 4);
-
-/* Record a refusal (the first one wins). */
-static gboolean
-refuse(struct pkg *pk, enum mg_reason reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!pk->refused && !pk->failed) {
-		pk->refused = TRUE;
-		pk->reason = reason;
-		va_start(ap, fmt);
-		pk->detail = g_strdup_vprintf(fmt, ap);
-		va_end(ap);
-	}
-	return FALSE;
-}
 
 static void
 removed(struct pkg *pk, const char *id)
@@ -575,60 +544,6 @@ static char *
 shown(const char *s)
 {
 	return mg_printable(s, -1, 0);
-}
-
-static void
-get_limits(const struct mg_limits *l, struct limits *r)
-{
-	static const struct mg_limits none;
-
-	if (l == NULL)
-		l = &none;
-	r->part = l->max_part_size ? l->max_part_size : MG_DEF_MAX_PART_SIZE;
-	r->member =
-	    l->max_member_size ? l->max_member_size : MG_DEF_MAX_MEMBER_SIZE;
-	r->total = l->max_archive_total ? l->max_archive_total
-	                                : MG_DEF_MAX_ARCHIVE_TOTAL;
-	r->ratio = l->max_archive_ratio ? l->max_archive_ratio
-	                                : MG_DEF_MAX_ARCHIVE_RATIO;
-}
-
-/*
- * libarchive converts names through the current locale; in the "C"
- * locale every non-ASCII name would fail.  Run it in a UTF-8 locale for
- * this thread only (uselocale), whatever the process's locale is.
- */
-static locale_t
-enter_utf8(void)
-{
-	static gsize once;
-	static locale_t loc;
-
-	if (g_once_init_enter(&once)) {
-		loc = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
-		g_once_init_leave(&once, 1);
-	}
-	if (loc == (locale_t)0)
-		return (locale_t)0;
-	return uselocale(loc);
-}
-
-static void
-leave_utf8(locale_t old)
-{
-	if (old != (locale_t)0)
-		uselocale(old);
-}
-
-static void
-xml_init(void)
-{
-	static gsize once;
-
-	if (g_once_init_enter(&once)) {
-		xmlInitParser();
-		g_once_init_leave(&once, 1);
-	}
 }
 
 /* ---- small string helpers ---- */
@@ -675,34 +590,6 @@ make_key(const char *s)
 		s++;
 	}
 	return g_string_free(k, FALSE);
-}
-
-/* A zip member name that is a relative path of plain segments. */
-static gboolean
-name_safe(const char *n)
-{
-	const char *seg = n;
-	const char *p;
-
-	if (n[0] == '\0' || n[0] == '/' || strlen(n) > MG_CDR_ZIP_NAME_MAX)
-		return FALSE;
-	if (g_ascii_isalpha(n[0]) && n[1] == ':')
-		return FALSE;
-	for (p = n;; p++) {
-		if (*p == '/' || *p == '\0') {
-			gsize l = (gsize)(p - seg);
-
-			if (l == 0 || (l == 1 && seg[0] == '.') ||
-			    (l == 2 && seg[0] == '.' && seg[1] == '.'))
-				return FALSE;
-			if (*p == '\0')
-				return TRUE;
-			seg = p + 1;
-			continue;
-		}
-		if ((guchar)*p < 0x20 || *p == 0x7f || *p == '\\')
-			return FALSE;
-	}
 }
 
 /* The last path segment of a relationship type URI. */
@@ -800,81 +687,11 @@ has_element_child(const xmlNode *n)
 	return FALSE;
 }
 
-/* A DOCTYPE stops the parser: no DTD, no entity, ever. */
-static void
-no_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
-    const xmlChar *sys_id)
-{
-	xmlParserCtxtPtr c = ctx;
-
-	c->_private = (void *)1;
-	xmlStopParser(c);
-}
-
-static void
-quiet(void *ctx, const char *msg, ...)
-{
-}
-
-/*
- * libxml2 reports encoding and I/O errors on its generic channel even
- * with XML_PARSE_NOERROR: untrusted input must not write to our stderr.
- * The channel is per thread; it is put back after each call.
- */
-struct channel {
-	xmlGenericErrorFunc fn;
-	void *ctx;
-};
-
-static void
-silence(struct channel *saved)
-{
-	saved->fn = xmlGenericError;
-	saved->ctx = xmlGenericErrorContext;
-	xmlSetGenericErrorFunc(NULL, quiet);
-}
-
-static void
-restore(const struct channel *saved)
-{
-	xmlSetGenericErrorFunc(saved->ctx, saved->fn);
-}
-
 /* Parse one part; NULL when it is not well-formed or has a DOCTYPE. */
 static xmlDoc *
 parse_xml(struct pkg *pk, GBytes *b)
 {
-	xmlParserCtxtPtr c;
-	xmlDoc *doc;
-	struct channel ch;
-	gsize len;
-	const char *d = g_bytes_get_data(b, &len);
-
-	if (len > G_MAXINT)
-		return NULL;
-	c = xmlNewParserCtxt();
-	if (c == NULL) {
-		pk->failed = TRUE;
-		return NULL;
-	}
-	silence(&ch);
-	c->sax->internalSubset = no_doctype;
-	c->_private = NULL;
-	/* No XML_PARSE_NOENT, DTDLOAD, DTDATTR or HUGE: entities are never
-	 * substituted, no DTD is read, libxml2's size and depth limits
-	 * stay. */
-	doc = xmlCtxtReadMemory(c, d != NULL ? d : "", (int)len, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (doc != NULL &&
-	    (c->_private != NULL || c->errNo == XML_ERR_USER_STOP ||
-	        !c->wellFormed || doc->intSubset != NULL ||
-	        doc->extSubset != NULL || xmlDocGetRootElement(doc) == NULL)) {
-		xmlFreeDoc(doc);
-		doc = NULL;
-	}
-	xmlFreeParserCtxt(c);
-	restore(&ch);
-	return doc;
+	return mg_cdr_xml_parse(b, &pk->v.failed);
 }
 
 /* ---- the package ---- */
@@ -934,7 +751,7 @@ pkg_init(struct pkg *pk, struct mg_cdr_ctx *ctx, struct mg_cdr_result *res,
 	pk->ctx = ctx;
 	pk->res = res;
 	pk->verify = verify;
-	get_limits(ctx->limits, &pk->lim);
+	mg_cdr_zip_limits(ctx->limits, MAX_PARTS, &pk->lim);
 	pk->parts = g_hash_table_new(g_str_hash, g_str_equal);
 	pk->order = g_ptr_array_new_with_free_func(part_free);
 	pk->defaults =
@@ -951,7 +768,7 @@ pkg_clear(struct pkg *pk)
 	g_ptr_array_unref(pk->order);
 	g_hash_table_unref(pk->defaults);
 	part_clear(&pk->root);
-	g_free(pk->detail);
+	g_free(pk->v.detail);
 }
 
 static struct part *
@@ -964,55 +781,21 @@ lookup(struct pkg *pk, const char *name)
 
 /* ---- reading the zip ---- */
 
+/* mg_cdr_zip_read()'s callback: one member becomes a part. */
 static gboolean
-read_member(struct pkg *pk, struct archive *a, struct archive_entry *ae,
-    const char *name, guchar *block, guint64 *total, guint64 ratio_limit)
+add_member(void *data, const char *name, GBytes *b)
 {
-	g_autofree char *sn = shown(name);
-	GByteArray *buf;
-	guint64 got = 0;
-	struct part *p;
-	la_ssize_t n;
+	struct pkg *pk = data;
+	struct part *p = g_new0(struct part, 1);
 
-	if (archive_entry_size_is_set(ae) &&
-	    (guint64)archive_entry_size(ae) > pk->lim.member)
-		return refuse(pk, MG_REASON_MEMBER_TOO_LARGE,
-		    "member %s is larger than %" G_GUINT64_FORMAT " bytes", sn,
-		    pk->lim.member);
-	buf = g_byte_array_new();
-	for (;;) {
-		n = archive_read_data(a, block, BLOCK_SIZE);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			g_byte_array_free(buf, TRUE);
-			return refuse(pk, MG_REASON_DAMAGED_ARCHIVE,
-			    "member %s could not be read", sn);
-		}
-		got += (guint64)n;
-		*total += (guint64)n;
-		if (got > pk->lim.member) {
-			g_byte_array_free(buf, TRUE);
-			return refuse(pk, MG_REASON_MEMBER_TOO_LARGE,
-			    "member %s is larger than %" G_GUINT64_FORMAT
-			    " bytes",
-			    sn, pk->lim.member);
-		}
-		if (*total > pk->lim.total ||
-		    (!pk->verify && *total > ratio_limit)) {
-			g_byte_array_free(buf, TRUE);
-			return refuse(pk, MG_REASON_ARCHIVE_BOMB,
-			    "package expands past its limits");
-		}
-		g_byte_array_append(buf, block, (guint)n);
-	}
-	p = g_new0(struct part, 1);
 	p->name = g_strdup(name);
 	p->key = make_key(name);
-	p->data = g_byte_array_free_to_bytes(buf);
+	p->data = g_bytes_ref(b);
 	if (g_hash_table_contains(pk->parts, p->key)) {
+		g_autofree char *sn = shown(name);
+
 		part_free(p);
-		return refuse(pk, MG_REASON_DAMAGED_ARCHIVE,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_DAMAGED_ARCHIVE,
 		    "two members are named %s", sn);
 	}
 	g_hash_table_insert(pk->parts, p->key, p);
@@ -1023,87 +806,21 @@ read_member(struct pkg *pk, struct archive *a, struct archive_entry *ae,
 static gboolean
 read_zip(struct pkg *pk, const guint8 *data, gsize len, guint *entries_r)
 {
-	struct archive *a;
-	struct archive_entry *ae;
-	guchar *block = NULL;
-	guint64 total = 0, ratio_limit;
-	guint entries = 0;
-	locale_t old;
-	const char *name;
-	gboolean ok = FALSE;
-	int r, ft;
+	enum mg_reason reason;
+	g_autofree char *detail = NULL;
 
-	if ((guint64)len > (G_MAXUINT64 - RATIO_ALLOWANCE) / pk->lim.ratio)
-		ratio_limit = G_MAXUINT64;
-	else
-		ratio_limit = (guint64)len * pk->lim.ratio + RATIO_ALLOWANCE;
-	old = enter_utf8();
-	a = archive_read_new();
-	if (a == NULL) {
-		pk->failed = TRUE;
-		goto out;
+	switch (mg_cdr_zip_read(data, len, &pk->lim, pk->verify, add_member, pk,
+	    entries_r, &reason, &detail)) {
+	case MG_OK:
+		return TRUE;
+	case MG_FAIL:
+		pk->v.failed = TRUE;
+		return FALSE;
+	default:
+		if (detail != NULL)
+			mg_cdr_verdict_refuse(&pk->v, reason, "%s", detail);
+		return FALSE;
 	}
-	/* The seekable reader works from the central directory, as Office
-	 * does; the streaming one would trust local headers instead. */
-	archive_read_support_format_zip_seekable(a);
-	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-		refuse(pk, MG_REASON_DAMAGED_ARCHIVE, "not a zip archive");
-		goto out;
-	}
-	block = g_malloc(BLOCK_SIZE);
-	for (;;) {
-		r = archive_read_next_header(a, &ae);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			if (archive_read_has_encrypted_entries(a) > 0)
-				refuse(
-				    pk, MG_REASON_ENCRYPTED, "encrypted zip");
-			else
-				refuse(pk, MG_REASON_DAMAGED_ARCHIVE,
-				    "damaged zip directory");
-			goto out;
-		}
-		if (++entries > MAX_PARTS) {
-			refuse(pk, MG_REASON_TOO_MANY_MEMBERS,
-			    "more than %u members", MAX_PARTS);
-			goto out;
-		}
-		if (archive_entry_is_encrypted(ae)) {
-			refuse(pk, MG_REASON_ENCRYPTED, "encrypted member");
-			goto out;
-		}
-		name = archive_entry_pathname_utf8(ae);
-		if (name == NULL || !g_utf8_validate(name, -1, NULL)) {
-			refuse(pk, MG_REASON_UNSAFE_MEMBER_NAME,
-			    "member name is not UTF-8");
-			goto out;
-		}
-		ft = archive_entry_filetype(ae);
-		if (ft == AE_IFDIR ||
-		    (name[0] != '\0' && name[strlen(name) - 1] == '/' &&
-		        archive_entry_size(ae) == 0))
-			continue; /* directories are not parts */
-		if ((ft != AE_IFREG && ft != 0) ||
-		    archive_entry_symlink(ae) != NULL ||
-		    archive_entry_hardlink(ae) != NULL || !name_safe(name)) {
-			g_autofree char *sn = shown(name);
-
-			refuse(pk, MG_REASON_UNSAFE_MEMBER_NAME,
-			    "unsafe member %s", sn);
-			goto out;
-		}
-		if (!read_member(pk, a, ae, name, block, &total, ratio_limit))
-			goto out;
-	}
-	ok = TRUE;
-out:
-	g_free(block);
-	if (a != NULL)
-		archive_read_free(a);
-	leave_utf8(old);
-	*entries_r = entries;
-	return ok;
 }
 
 static guint32
@@ -1328,18 +1045,18 @@ content_types(struct pkg *pk)
 
 	pk->ctypes = lookup(pk, "[Content_Types].xml");
 	if (pk->ctypes == NULL)
-		return refuse(pk, MG_REASON_UNSUPPORTED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_UNSUPPORTED,
 		    "no [Content_Types].xml: not an Office Open XML package");
 	if (g_bytes_get_size(pk->ctypes->data) > MAX_XML_SIZE)
-		return refuse(pk, MG_REASON_PART_TOO_LARGE,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_PART_TOO_LARGE,
 		    "[Content_Types].xml too large");
 	pk->ctypes->doc = parse_xml(pk, pk->ctypes->data);
 	if (pk->ctypes->doc == NULL)
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "[Content_Types].xml is not well-formed XML");
 	root = xmlDocGetRootElement(pk->ctypes->doc);
 	if (!is_el(root, NS_CT, "Types"))
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "[Content_Types].xml has no Types element");
 	overrides =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, strv2_free);
@@ -1351,21 +1068,21 @@ content_types(struct pkg *pk)
 		if (!def && !is_el(c, NS_CT, "Override"))
 			continue;
 		if (++count > MAX_TYPES) {
-			refuse(pk, MG_REASON_TOO_MANY_PARTS,
+			mg_cdr_verdict_refuse(&pk->v, MG_REASON_TOO_MANY_PARTS,
 			    "too many content types");
 			goto out;
 		}
 		a = attr_get(c, NS_OTHER, def ? "Extension" : "PartName");
 		ct = attr_get(c, NS_OTHER, "ContentType");
 		if (a == NULL || ct == NULL || (!def && a[0] != '/')) {
-			refuse(pk, MG_REASON_CDR_FAILED,
+			mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 			    "bad entry in [Content_Types].xml");
 			goto out;
 		}
 		key = make_key(def ? a : a + 1);
 		if (g_hash_table_contains(
 		        def ? pk->defaults : overrides, key)) {
-			refuse(pk, MG_REASON_CDR_FAILED,
+			mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 			    "content type declared twice");
 			goto out;
 		}
@@ -1466,12 +1183,7 @@ resolve(struct pkg *pk, struct part *src, const char *target)
 static gboolean
 link_allowed(struct pkg *pk, const char *target)
 {
-	while (*target == ' ' || *target == '\t')
-		target++;
-	return pk->ctx->keep_hyperlinks &&
-	       (has_prefix_ci(target, "http://") ||
-	           has_prefix_ci(target, "https://") ||
-	           has_prefix_ci(target, "mailto:"));
+	return mg_cdr_link_allowed(pk->ctx, target);
 }
 
 static const char *
@@ -1528,14 +1240,15 @@ ensure_parsed(struct pkg *pk, struct part *t, gboolean *drop_r)
 	if (t->parsed == 0) {
 		if (g_bytes_get_size(t->data) > MAX_XML_SIZE) {
 			sn = shown(t->name);
-			return refuse(pk, MG_REASON_PART_TOO_LARGE,
+			return mg_cdr_verdict_refuse(&pk->v,
+			    MG_REASON_PART_TOO_LARGE,
 			    "XML part %s larger than %u bytes", sn,
 			    MAX_XML_SIZE);
 		}
 		t->parsed = 1;
 		if (t->kind == K_VML) {
 			doc = parse_xml(pk, t->data);
-			if (pk->failed)
+			if (pk->v.failed)
 				return FALSE;
 			if (doc == NULL)
 				t->parsed = -1;
@@ -1673,7 +1386,8 @@ decide(struct pkg *pk, struct part *src, struct rel *r, const char **id_r,
 		pk->mt = main_type(t->ct);
 		if (pk->mt == NULL) {
 			sct = shown(t->ct != NULL ? t->ct : "(none)");
-			return refuse(pk, MG_REASON_UNSUPPORTED,
+			return mg_cdr_verdict_refuse(&pk->v,
+			    MG_REASON_UNSUPPORTED,
 			    "main part type %s is not supported", sct);
 		}
 		pk->main = t;
@@ -1728,7 +1442,8 @@ follow_rels(struct pkg *pk, struct part *src, GQueue *queue)
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (rp == NULL) {
 		if (src == &pk->root)
-			return refuse(pk, MG_REASON_UNSUPPORTED,
+			return mg_cdr_verdict_refuse(&pk->v,
+			    MG_REASON_UNSUPPORTED,
 			    "no package relationships (_rels/.rels)");
 		return TRUE;
 	}
@@ -1737,16 +1452,16 @@ follow_rels(struct pkg *pk, struct part *src, GQueue *queue)
 	rp->src = src;
 	src->rels = rp;
 	if (g_bytes_get_size(rp->data) > MAX_XML_SIZE)
-		return refuse(pk, MG_REASON_PART_TOO_LARGE,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_PART_TOO_LARGE,
 		    "relationships part too large");
 	rp->doc = parse_xml(pk, rp->data);
 	if (rp->doc == NULL)
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "relationships part is not well-formed XML");
 	root = xmlDocGetRootElement(rp->doc);
 	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (!is_el(root, NS_PR, "Relationships"))
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "relationships part has no Relationships element");
 	for (c = root->children; c != NULL; c = c->next) {
 		g_autofree char *mode = NULL;
@@ -1760,7 +1475,8 @@ follow_rels(struct pkg *pk, struct part *src, GQueue *queue)
 			continue;
 		}
 		if (++pk->nrels > MAX_RELS)
-			return refuse(pk, MG_REASON_TOO_MANY_PARTS,
+			return mg_cdr_verdict_refuse(&pk->v,
+			    MG_REASON_TOO_MANY_PARTS,
 			    "more than %u relationships", MAX_RELS);
 		r = g_new0(struct rel, 1);
 		r->id = attr_get(c, NS_OTHER, "Id");
@@ -1771,7 +1487,8 @@ follow_rels(struct pkg *pk, struct part *src, GQueue *queue)
 		if (r->id == NULL || r->type == NULL || r->target == NULL ||
 		    g_hash_table_contains(seen, r->id)) {
 			rel_free(r);
-			return refuse(pk, MG_REASON_CDR_FAILED,
+			return mg_cdr_verdict_refuse(&pk->v,
+			    MG_REASON_CDR_FAILED,
 			    "bad or repeated relationship");
 		}
 		g_hash_table_add(seen, g_strdup(r->id));
@@ -1779,7 +1496,7 @@ follow_rels(struct pkg *pk, struct part *src, GQueue *queue)
 			g_ptr_array_add(src->kept, r);
 			continue;
 		}
-		if (pk->refused || pk->failed) {
+		if (pk->v.refused || pk->v.failed) {
 			rel_free(r);
 			return FALSE;
 		}
@@ -1806,8 +1523,8 @@ follow(struct pkg *pk)
 			ok = follow_rels(pk, p, &queue);
 	g_queue_clear(&queue);
 	if (ok && pk->main == NULL)
-		return refuse(
-		    pk, MG_REASON_UNSUPPORTED, "no main document part");
+		return mg_cdr_verdict_refuse(
+		    &pk->v, MG_REASON_UNSUPPORTED, "no main document part");
 	return ok;
 }
 
@@ -2217,8 +1934,8 @@ word_fields(struct pkg *pk, struct part *p)
 	if (f.too_deep) {
 		g_autofree char *sn = shown(p->name);
 
-		refuse(pk, MG_REASON_CDR_FAILED, "fields nested too deep in %s",
-		    sn);
+		mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
+		    "fields nested too deep in %s", sn);
 	} else if (f.cuts->len > 0) {
 		mark = g_new0(gboolean, f.runs->len);
 		for (i = 0; i + 1 < f.cuts->len; i += 2) {
@@ -2237,7 +1954,7 @@ word_fields(struct pkg *pk, struct part *p)
 	g_ptr_array_unref(f.runs);
 	g_array_unref(f.stack);
 	g_array_unref(f.cuts);
-	if (pk->refused)
+	if (pk->v.refused)
 		return FALSE;
 
 	collect_simple(root, simple);
@@ -2424,7 +2141,7 @@ xl_book(struct pkg *pk, struct part *p)
 		g_array_append_val(map, idx);
 	}
 	if (map->len > 0 && kept == 0)
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "workbook has no sheet left once macro sheets are removed");
 	for (c = names != NULL ? names->children : NULL; c != NULL; c = next) {
 		g_autofree char *name = NULL, *text = NULL;
@@ -2791,7 +2508,7 @@ transform(struct pkg *pk, struct part *p)
 {
 	xmlNode *root = xmlDocGetRootElement(p->doc);
 
-	if (pk->failed)
+	if (pk->v.failed)
 		return FALSE;
 	if (p->kind == K_WORD_STORY && !word_fields(pk, p))
 		return FALSE;
@@ -2802,7 +2519,7 @@ transform(struct pkg *pk, struct part *p)
 	if (drop_element(root, node_ns(root)) != NULL) {
 		g_autofree char *sn = shown(p->name);
 
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "part %s is itself active content", sn);
 	}
 	generic(pk, p, root);
@@ -2819,42 +2536,11 @@ transform(struct pkg *pk, struct part *p)
 
 /* ---- writing ---- */
 
-struct sink {
-	GByteArray *buf;
-	guint64 max;
-	gboolean full;
-};
-
-static la_ssize_t
-sink_write(struct archive *a, void *data, const void *buf, size_t n)
-{
-	struct sink *s = data;
-
-	if ((guint64)s->buf->len + n > s->max) {
-		s->full = TRUE;
-		archive_set_error(a, -1, "output too large");
-		return -1;
-	}
-	g_byte_array_append(s->buf, buf, (guint)n);
-	return (la_ssize_t)n;
-}
-
+/* A tree written out as UTF-8. */
 static GBytes *
 dump(xmlDoc *doc)
 {
-	xmlChar *mem = NULL;
-	int size = 0;
-	struct channel ch;
-	GBytes *b;
-
-	silence(&ch);
-	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
-	restore(&ch);
-	if (mem == NULL)
-		return NULL;
-	b = g_bytes_new(mem, (gsize)size);
-	xmlFree(mem);
-	return b;
+	return mg_cdr_xml_dump(doc);
 }
 
 /* Parse a kept part, apply the rules, write it anew: one tree at a time
@@ -2867,17 +2553,17 @@ rework(struct pkg *pk, struct part *p)
 
 	p->doc = parse_xml(pk, p->data);
 	if (p->doc == NULL) {
-		if (pk->failed)
+		if (pk->v.failed)
 			return FALSE;
 		sn = shown(p->name);
-		return refuse(pk, MG_REASON_CDR_FAILED,
+		return mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
 		    "part %s is not well-formed XML or has a DOCTYPE", sn);
 	}
 	ok = transform(pk, p);
 	if (ok) {
 		p->out = dump(p->doc);
 		if (p->out == NULL)
-			pk->failed = TRUE;
+			pk->v.failed = TRUE;
 		ok = p->out != NULL;
 	}
 	xmlFreeDoc(p->doc);
@@ -2996,26 +2682,17 @@ write_types(struct pkg *pk)
 static GBytes *
 write_zip(struct pkg *pk)
 {
-	struct sink s = {g_byte_array_new(), pk->lim.part, FALSE};
+	struct mg_cdr_zip_sink s = {g_byte_array_new(), pk->lim.part, FALSE};
 	struct archive *a;
 	GBytes *b;
 	locale_t old;
 	gboolean ok = FALSE;
 	guint i;
 
-	old = enter_utf8();
-	a = archive_write_new();
+	old = mg_cdr_utf8_enter();
+	a = mg_cdr_zip_write_new(&s);
 	if (a == NULL) {
-		pk->failed = TRUE;
-		goto out;
-	}
-	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a,
-	        "zip:compression=deflate,zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-	    archive_write_open2(a, &s, NULL, sink_write, NULL, NULL) !=
-	        ARCHIVE_OK) {
-		pk->failed = TRUE;
+		pk->v.failed = TRUE;
 		goto out;
 	}
 	b = write_types(pk);
@@ -3045,25 +2722,10 @@ write_zip(struct pkg *pk)
 		if (b != NULL)
 			g_bytes_unref(b);
 	}
-	if (ok && archive_write_close(a) != ARCHIVE_OK)
-		ok = FALSE;
 out:
-	if (a != NULL)
-		archive_write_free(a);
-	leave_utf8(old);
-	if (!ok) {
-		if (s.full)
-			refuse(pk, MG_REASON_PART_TOO_LARGE,
-			    "rebuilt package larger than %" G_GUINT64_FORMAT
-			    " bytes",
-			    pk->lim.part);
-		else if (!pk->failed)
-			refuse(pk, MG_REASON_CDR_FAILED,
-			    "the package could not be written");
-		g_byte_array_free(s.buf, TRUE);
-		return NULL;
-	}
-	return g_byte_array_free_to_bytes(s.buf);
+	b = mg_cdr_zip_write_end(a, &s, ok, &pk->v);
+	mg_cdr_utf8_leave(old);
+	return b;
 }
 
 /* ---- the module ---- */
@@ -3204,21 +2866,21 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 	const guint8 *data = g_bytes_get_data(in, &len);
 	enum mg_rc rc = MG_OK;
 
-	xml_init();
+	mg_cdr_xml_init();
 	if (out->removed == NULL)
 		out->removed = g_ptr_array_new();
 	pkg_init(&pk, ctx, out, FALSE);
 	if (data == NULL)
 		data = (const guint8 *)"";
 	if ((guint64)len > pk.lim.part) {
-		refuse(&pk, MG_REASON_PART_TOO_LARGE,
+		mg_cdr_verdict_refuse(&pk.v, MG_REASON_PART_TOO_LARGE,
 		    "larger than %" G_GUINT64_FORMAT " bytes", pk.lim.part);
 	} else if (len >= 8 && memcmp(data, OLE2_MAGIC, 8) == 0) {
 		if (encrypted_ooxml(data, len))
-			refuse(&pk, MG_REASON_ENCRYPTED,
+			mg_cdr_verdict_refuse(&pk.v, MG_REASON_ENCRYPTED,
 			    "password-protected Office document");
 		else
-			refuse(&pk, MG_REASON_UNSUPPORTED,
+			mg_cdr_verdict_refuse(&pk.v, MG_REASON_UNSUPPORTED,
 			    "OLE2 file, not Office Open XML");
 	} else if (run(&pk, data, len, &built) && built != NULL) {
 		/* Read our own output back: it must need no change.  If it
@@ -3229,25 +2891,27 @@ rebuild(struct mg_cdr_ctx *ctx, GBytes *in, struct mg_cdr_result *out)
 		if (!run(&check, g_bytes_get_data(built, NULL),
 		        g_bytes_get_size(built), &again) ||
 		    again != NULL || scratch.removed->len > 0) {
-			if (check.failed)
-				pk.failed = TRUE;
+			if (check.v.failed)
+				pk.v.failed = TRUE;
 			else
-				refuse(&pk, MG_REASON_CDR_FAILED,
+				mg_cdr_verdict_refuse(&pk.v,
+				    MG_REASON_CDR_FAILED,
 				    "the rebuilt package did not verify%s%s",
-				    check.detail != NULL ? ": " : "",
-				    check.detail != NULL ? check.detail : "");
+				    check.v.detail != NULL ? ": " : "",
+				    check.v.detail != NULL ? check.v.detail
+				                           : "");
 		}
 		if (again != NULL)
 			g_bytes_unref(again);
 		pkg_clear(&check);
 		mg_cdr_result_clear(&scratch);
 	}
-	if (pk.failed) {
+	if (pk.v.failed) {
 		rc = MG_FAIL;
-	} else if (pk.refused) {
+	} else if (pk.v.refused) {
 		out->outcome = MG_CDR_REFUSED;
-		out->reason = pk.reason;
-		out->detail = g_steal_pointer(&pk.detail);
+		out->reason = pk.v.reason;
+		out->detail = g_steal_pointer(&pk.v.detail);
 		g_ptr_array_set_size(out->removed, 0);
 	} else if (built != NULL) {
 		out->outcome = MG_CDR_REBUILT;

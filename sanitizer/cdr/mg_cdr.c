@@ -1,12 +1,18 @@
 /*
- * mg_cdr.c - the CDR module table and what every module shares.
+ * mg_cdr.c - the CDR module table and what every module shares: the
+ * zip reader and writer of the package modules (ooxml, odf) with their
+ * limits, and their safe XML parser.
  */
 #include <string.h>
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "cdr/mg_cdr.h"
+#include "util/mg_util.h"
 
 /* 1980-01-02, the DOS epoch plus a day so that no time zone turns it
  * into an invalid DOS date (APPNOTE 4.4.6). */
@@ -46,8 +52,454 @@ out:
 	return ok;
 }
 
+gboolean
+mg_cdr_zip_add_stored(
+    struct archive *w, const char *name, const void *data, gsize len)
+{
+	gboolean ok;
+
+	if (archive_write_zip_set_compression_store(w) != ARCHIVE_OK)
+		return FALSE;
+	ok = mg_cdr_zip_add(w, name, data, len);
+	if (archive_write_zip_set_compression_deflate(w) != ARCHIVE_OK)
+		ok = FALSE;
+	return ok;
+}
+
+/* ---- zip-based documents ---- */
+
+/* Bytes asked of archive_read_data() at a time. */
+#define BLOCK_SIZE (64 * 1024)
+
+void
+mg_cdr_zip_limits(
+    const struct mg_limits *l, guint members, struct mg_cdr_zip_limits *r)
+{
+	static const struct mg_limits none;
+
+	if (l == NULL)
+		l = &none;
+	r->part = l->max_part_size ? l->max_part_size : MG_DEF_MAX_PART_SIZE;
+	r->member =
+	    l->max_member_size ? l->max_member_size : MG_DEF_MAX_MEMBER_SIZE;
+	r->total = l->max_archive_total ? l->max_archive_total
+	                                : MG_DEF_MAX_ARCHIVE_TOTAL;
+	r->ratio = l->max_archive_ratio ? l->max_archive_ratio
+	                                : MG_DEF_MAX_ARCHIVE_RATIO;
+	r->members = members;
+}
+
+locale_t
+mg_cdr_utf8_enter(void)
+{
+	static gsize once;
+	static locale_t loc;
+
+	if (g_once_init_enter(&once)) {
+		loc = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+		g_once_init_leave(&once, 1);
+	}
+	if (loc == (locale_t)0)
+		return (locale_t)0;
+	return uselocale(loc);
+}
+
+void
+mg_cdr_utf8_leave(locale_t old)
+{
+	if (old != (locale_t)0)
+		uselocale(old);
+}
+
+gboolean
+mg_cdr_zip_name_safe(const char *n)
+{
+	const char *seg = n;
+	const char *p;
+
+	if (n[0] == '\0' || n[0] == '/' || strlen(n) > MG_CDR_ZIP_NAME_MAX)
+		return FALSE;
+	if (g_ascii_isalpha(n[0]) && n[1] == ':')
+		return FALSE;
+	for (p = n;; p++) {
+		if (*p == '/' || *p == '\0') {
+			gsize l = (gsize)(p - seg);
+
+			if (l == 0 || (l == 1 && seg[0] == '.') ||
+			    (l == 2 && seg[0] == '.' && seg[1] == '.'))
+				return FALSE;
+			if (*p == '\0')
+				return TRUE;
+			seg = p + 1;
+			continue;
+		}
+		if ((guchar)*p < 0x20 || *p == 0x7f || *p == '\\')
+			return FALSE;
+	}
+}
+
+struct zread {
+	const struct mg_cdr_zip_limits *lim;
+	guint64 total, ratio_limit;
+	gboolean no_ratio;
+	guchar *block;
+	enum mg_reason reason;
+	char *detail;
+};
+
+static gboolean zrefuse(struct zread *z, enum mg_reason reason, const char *fmt,
+    ...) G_GNUC_PRINTF(3, 4);
+
+static gboolean
+zrefuse(struct zread *z, enum mg_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	z->reason = reason;
+	va_start(ap, fmt);
+	z->detail = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	return FALSE;
+}
+
+/* One member's bytes, charged against the member and total limits. */
+static GBytes *
+zread_member(struct zread *z, struct archive *a, struct archive_entry *ae,
+    const char *name)
+{
+	g_autofree char *sn = mg_printable(name, -1, 0);
+	GByteArray *buf;
+	guint64 got = 0;
+	la_ssize_t n;
+
+	if (archive_entry_size_is_set(ae) &&
+	    (guint64)archive_entry_size(ae) > z->lim->member) {
+		zrefuse(z, MG_REASON_MEMBER_TOO_LARGE,
+		    "member %s is larger than %" G_GUINT64_FORMAT " bytes", sn,
+		    z->lim->member);
+		return NULL;
+	}
+	buf = g_byte_array_new();
+	while ((n = archive_read_data(a, z->block, BLOCK_SIZE)) != 0) {
+		if (n < 0) {
+			zrefuse(z, MG_REASON_DAMAGED_ARCHIVE,
+			    "member %s could not be read", sn);
+			break;
+		}
+		got += (guint64)n;
+		z->total += (guint64)n;
+		if (got > z->lim->member) {
+			zrefuse(z, MG_REASON_MEMBER_TOO_LARGE,
+			    "member %s is larger than %" G_GUINT64_FORMAT
+			    " bytes",
+			    sn, z->lim->member);
+			break;
+		}
+		if (z->total > z->lim->total ||
+		    (!z->no_ratio && z->total > z->ratio_limit)) {
+			zrefuse(z, MG_REASON_ARCHIVE_BOMB,
+			    "package expands past its limits");
+			break;
+		}
+		g_byte_array_append(buf, z->block, (guint)n);
+	}
+	if (z->detail != NULL) {
+		g_byte_array_free(buf, TRUE);
+		return NULL;
+	}
+	return g_byte_array_free_to_bytes(buf);
+}
+
+/* The next member to hand over: 1, 0 at the end, -1 refused. */
+static int
+zread_next(struct zread *z, struct archive *a, guint *entries,
+    struct archive_entry **ae_r, const char **name_r)
+{
+	struct archive_entry *ae;
+	const char *name;
+	int r, ft;
+
+	for (;;) {
+		r = archive_read_next_header(a, &ae);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			if (archive_read_has_encrypted_entries(a) > 0)
+				zrefuse(
+				    z, MG_REASON_ENCRYPTED, "encrypted zip");
+			else
+				zrefuse(z, MG_REASON_DAMAGED_ARCHIVE,
+				    "damaged zip directory");
+			return -1;
+		}
+		if (++*entries > z->lim->members) {
+			zrefuse(z, MG_REASON_TOO_MANY_MEMBERS,
+			    "more than %u members", z->lim->members);
+			return -1;
+		}
+		if (archive_entry_is_encrypted(ae)) {
+			zrefuse(z, MG_REASON_ENCRYPTED, "encrypted member");
+			return -1;
+		}
+		name = archive_entry_pathname_utf8(ae);
+		if (name == NULL || !g_utf8_validate(name, -1, NULL)) {
+			zrefuse(z, MG_REASON_UNSAFE_MEMBER_NAME,
+			    "member name is not UTF-8");
+			return -1;
+		}
+		ft = archive_entry_filetype(ae);
+		if (ft == AE_IFDIR ||
+		    (name[0] != '\0' && name[strlen(name) - 1] == '/' &&
+		        archive_entry_size(ae) == 0))
+			continue; /* directories are not members */
+		if ((ft != AE_IFREG && ft != 0) ||
+		    archive_entry_symlink(ae) != NULL ||
+		    archive_entry_hardlink(ae) != NULL ||
+		    !mg_cdr_zip_name_safe(name)) {
+			g_autofree char *sn = mg_printable(name, -1, 0);
+
+			zrefuse(z, MG_REASON_UNSAFE_MEMBER_NAME,
+			    "unsafe member %s", sn);
+			return -1;
+		}
+		*ae_r = ae;
+		*name_r = name;
+		return 1;
+	}
+}
+
+enum mg_rc
+mg_cdr_zip_read(const guint8 *data, gsize len,
+    const struct mg_cdr_zip_limits *lim, gboolean no_ratio,
+    mg_cdr_zip_member_fn fn, void *ctx, guint *entries_r,
+    enum mg_reason *reason_r, char **detail_r)
+{
+	struct zread z = {lim, 0, G_MAXUINT64, no_ratio, NULL, 0, NULL};
+	struct archive *a;
+	struct archive_entry *ae = NULL;
+	const char *name = NULL;
+	guint entries = 0;
+	locale_t old;
+	enum mg_rc rc = MG_REFUSE;
+	GBytes *b;
+	int r;
+
+	*reason_r = MG_REASON_NONE;
+	*detail_r = NULL;
+	if ((guint64)len <=
+	    (G_MAXUINT64 - MG_CDR_RATIO_ALLOWANCE) / MAX(lim->ratio, 1))
+		z.ratio_limit =
+		    (guint64)len * lim->ratio + MG_CDR_RATIO_ALLOWANCE;
+	old = mg_cdr_utf8_enter();
+	a = archive_read_new();
+	if (a == NULL) {
+		rc = MG_FAIL;
+		goto out;
+	}
+	/* The seekable reader works from the central directory, as office
+	 * suites do; the streaming one would trust local headers instead. */
+	archive_read_support_format_zip_seekable(a);
+	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
+		zrefuse(&z, MG_REASON_DAMAGED_ARCHIVE, "not a zip archive");
+		goto out;
+	}
+	z.block = g_malloc(BLOCK_SIZE);
+	while ((r = zread_next(&z, a, &entries, &ae, &name)) > 0) {
+		b = zread_member(&z, a, ae, name);
+		if (b == NULL)
+			goto out;
+		if (!fn(ctx, name, b)) {
+			g_bytes_unref(b);
+			goto out;
+		}
+		g_bytes_unref(b);
+	}
+	if (r == 0)
+		rc = MG_OK;
+out:
+	g_free(z.block);
+	if (a != NULL)
+		archive_read_free(a);
+	mg_cdr_utf8_leave(old);
+	*entries_r = entries;
+	*reason_r = z.reason;
+	*detail_r = z.detail;
+	return rc;
+}
+
+static la_ssize_t
+sink_write(struct archive *a, void *data, const void *buf, size_t n)
+{
+	struct mg_cdr_zip_sink *s = data;
+
+	if ((guint64)s->buf->len + n > s->max) {
+		s->full = TRUE;
+		archive_set_error(a, -1, "output too large");
+		return -1;
+	}
+	g_byte_array_append(s->buf, buf, (guint)n);
+	return (la_ssize_t)n;
+}
+
+struct archive *
+mg_cdr_zip_write_new(struct mg_cdr_zip_sink *s)
+{
+	struct archive *a = archive_write_new();
+
+	if (a == NULL)
+		return NULL;
+	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a,
+	        "zip:compression=deflate,zip:hdrcharset=UTF-8") != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+	    archive_write_open2(a, s, NULL, sink_write, NULL, NULL) !=
+	        ARCHIVE_OK) {
+		archive_write_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+GBytes *
+mg_cdr_zip_write_end(struct archive *a, struct mg_cdr_zip_sink *s, gboolean ok,
+    struct mg_cdr_verdict *v)
+{
+	if (ok && (a == NULL || archive_write_close(a) != ARCHIVE_OK))
+		ok = FALSE;
+	if (a != NULL)
+		archive_write_free(a);
+	if (ok)
+		return g_byte_array_free_to_bytes(s->buf);
+	if (s->full)
+		mg_cdr_verdict_refuse(v, MG_REASON_PART_TOO_LARGE,
+		    "rebuilt package larger than %" G_GUINT64_FORMAT " bytes",
+		    s->max);
+	else if (!v->failed)
+		mg_cdr_verdict_refuse(v, MG_REASON_CDR_FAILED,
+		    "the package could not be written");
+	g_byte_array_free(s->buf, TRUE);
+	return NULL;
+}
+
+gboolean
+mg_cdr_link_allowed(const struct mg_cdr_ctx *ctx, const char *target)
+{
+	while (*target == ' ' || *target == '\t')
+		target++;
+	return ctx->keep_hyperlinks &&
+	       (g_ascii_strncasecmp(target, "http://", 7) == 0 ||
+	           g_ascii_strncasecmp(target, "https://", 8) == 0 ||
+	           g_ascii_strncasecmp(target, "mailto:", 7) == 0);
+}
+
+void
+mg_cdr_xml_init(void)
+{
+	static gsize once;
+
+	if (g_once_init_enter(&once)) {
+		xmlInitParser();
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* A DOCTYPE stops the parser: no DTD, no entity, ever. */
+static void
+no_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+    const xmlChar *sys_id)
+{
+	xmlParserCtxtPtr c = ctx;
+
+	c->_private = (void *)1;
+	xmlStopParser(c);
+}
+
+static void
+quiet(void *ctx, const char *msg, ...)
+{
+}
+
+/*
+ * libxml2 reports encoding and I/O errors on its generic channel even
+ * with XML_PARSE_NOERROR: untrusted input must not write to our stderr.
+ * The channel is per thread; it is put back after each call.
+ */
+struct channel {
+	xmlGenericErrorFunc fn;
+	void *ctx;
+};
+
+static void
+silence(struct channel *saved)
+{
+	saved->fn = xmlGenericError;
+	saved->ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet);
+}
+
+static void
+restore(const struct channel *saved)
+{
+	xmlSetGenericErrorFunc(saved->ctx, saved->fn);
+}
+
+xmlDoc *
+mg_cdr_xml_parse(GBytes *b, gboolean *failed_r)
+{
+	xmlParserCtxtPtr c;
+	xmlDoc *doc;
+	struct channel ch;
+	gsize len;
+	const char *d = g_bytes_get_data(b, &len);
+
+	if (len > G_MAXINT)
+		return NULL;
+	c = xmlNewParserCtxt();
+	if (c == NULL) {
+		*failed_r = TRUE;
+		return NULL;
+	}
+	silence(&ch);
+	c->sax->internalSubset = no_doctype;
+	c->_private = NULL;
+	/* No XML_PARSE_NOENT, DTDLOAD, DTDATTR or HUGE: entities are never
+	 * substituted, no DTD is read, libxml2's size and depth limits
+	 * stay. */
+	doc = xmlCtxtReadMemory(c, d != NULL ? d : "", (int)len, NULL, NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc != NULL &&
+	    (c->_private != NULL || c->errNo == XML_ERR_USER_STOP ||
+	        !c->wellFormed || doc->intSubset != NULL ||
+	        doc->extSubset != NULL || xmlDocGetRootElement(doc) == NULL)) {
+		xmlFreeDoc(doc);
+		doc = NULL;
+	}
+	xmlFreeParserCtxt(c);
+	restore(&ch);
+	return doc;
+}
+
+GBytes *
+mg_cdr_xml_dump(xmlDoc *doc)
+{
+	xmlChar *mem = NULL;
+	int size = 0;
+	struct channel ch;
+	GBytes *b;
+
+	silence(&ch);
+	xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+	restore(&ch);
+	if (mem == NULL)
+		return NULL;
+	b = g_bytes_new(mem, (gsize)size);
+	xmlFree(mem);
+	return b;
+}
+
 extern const struct mg_cdr_module mg_cdr_pdf;
 extern const struct mg_cdr_module mg_cdr_ooxml;
+extern const struct mg_cdr_module mg_cdr_odf;
 extern const struct mg_cdr_module mg_cdr_image;
 extern const struct mg_cdr_module mg_cdr_svg;
 extern const struct mg_cdr_module mg_cdr_rtf;
@@ -60,6 +512,7 @@ extern const struct mg_cdr_module mg_cdr_html;
 const struct mg_cdr_module *const mg_cdr_modules[] = {
     &mg_cdr_pdf,
     &mg_cdr_ooxml,
+    &mg_cdr_odf,
     &mg_cdr_image,
     &mg_cdr_svg,
     &mg_cdr_rtf,
@@ -107,6 +560,7 @@ static const struct {
     {MG_CDR_RM_TEMPLATE, "添付テンプレートの参照を削除",
         "attached template reference removed"},
     {MG_CDR_RM_SCRIPT, "スクリプトを削除", "scripts removed"},
+    {MG_CDR_RM_MACROS, "マクロを削除", "macros removed"},
 };
 
 const char *
@@ -168,6 +622,22 @@ mg_cdr_pick(const char *type, const char *ext, const guint8 *data, gsize len)
 		}
 	}
 	return best;
+}
+
+gboolean
+mg_cdr_verdict_refuse(
+    struct mg_cdr_verdict *v, enum mg_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!v->refused && !v->failed) {
+		v->refused = TRUE;
+		v->reason = reason;
+		va_start(ap, fmt);
+		v->detail = g_strdup_vprintf(fmt, ap);
+		va_end(ap);
+	}
+	return FALSE;
 }
 
 void

@@ -18,6 +18,8 @@
 #ifndef MG_CDR_H
 #define MG_CDR_H
 
+#include <locale.h>
+
 #include <glib.h>
 
 #include "mg_policy.h"
@@ -52,6 +54,7 @@ enum mg_cdr_outcome {
 #define MG_CDR_RM_FORMULAS "formulas"
 #define MG_CDR_RM_TEMPLATE "attached_template"
 #define MG_CDR_RM_SCRIPT "scripts"
+#define MG_CDR_RM_MACROS "macros"
 
 struct mg_cdr_result {
 	enum mg_cdr_outcome outcome;
@@ -118,6 +121,22 @@ void mg_cdr_result_init(struct mg_cdr_result *r);
 void mg_cdr_result_clear(struct mg_cdr_result *r);
 /* Add a removal id once. */
 void mg_cdr_result_removed(struct mg_cdr_result *r, const char *id);
+/*
+ * A module's verdict on a package while it works through it: the first
+ * refusal wins, and an environment failure (`failed`: memory, a library)
+ * stands above any refusal.  The module turns it into its result at the
+ * end (mg_cdr_refuse for a refusal, MG_FAIL for a failure).
+ */
+struct mg_cdr_verdict {
+	gboolean refused, failed;
+	enum mg_reason reason;
+	char *detail; /* the first refusal's, English, owned */
+};
+/* Record a refusal unless one (or a failure) is already recorded; always
+ * FALSE, so that `return mg_cdr_verdict_refuse(…)` ends a step. */
+gboolean mg_cdr_verdict_refuse(struct mg_cdr_verdict *v, enum mg_reason reason,
+    const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
 /* Refuse: outcome REFUSED with `reason` and `detail` (taken, may be NULL);
  * whatever the module had put in data, extension, type and removed goes. */
 void
@@ -150,6 +169,97 @@ gboolean mg_cdr_zip_names(
 struct archive;
 gboolean mg_cdr_zip_add(
     struct archive *w, const char *name, const void *data, gsize len);
+
+/* As mg_cdr_zip_add(), the member stored (not compressed): the writer
+ * goes back to deflate for the members after it.  ODF's "mimetype" must
+ * be stored (ODF 1.2 Part 3, 3.3). */
+gboolean mg_cdr_zip_add_stored(
+    struct archive *w, const char *name, const void *data, gsize len);
+
+/*
+ * ---- What the zip-based document modules (ooxml, odf) share ----
+ */
+
+/* Expansion always allowed on top of max_archive_ratio: XML compresses
+ * far better than 100:1, so a small document is not called a bomb. */
+#define MG_CDR_RATIO_ALLOWANCE (1024 * 1024)
+
+/* The limits a package is read under: ctx->limits with 0 taken as the
+ * default, and the module's own member count. */
+struct mg_cdr_zip_limits {
+	guint64 part, member, total;
+	guint ratio;
+	guint members;
+};
+void mg_cdr_zip_limits(
+    const struct mg_limits *l, guint members, struct mg_cdr_zip_limits *r);
+
+/*
+ * libarchive converts names through the current locale; in the "C"
+ * locale every non-ASCII name would fail.  Enter a UTF-8 locale for this
+ * thread only (uselocale) and leave it with the value returned.
+ */
+locale_t mg_cdr_utf8_enter(void);
+void mg_cdr_utf8_leave(locale_t old);
+
+/* A zip member name that is a relative path of plain segments: no "."
+ * or ".." segment, no empty one, no drive letter, no backslash, no
+ * control character, at most MG_CDR_ZIP_NAME_MAX bytes. */
+gboolean mg_cdr_zip_name_safe(const char *name);
+
+/*
+ * Read every regular member of a zip (through its central directory, as
+ * office suites do) under `lim`: member count, each member's size, the
+ * total and, unless `no_ratio` (reading back our own output), the
+ * expansion ratio.  Encrypted members, links, unsafe and non-UTF-8 names
+ * are refused; directories are skipped.  `fn` gets each member in zip
+ * order (name UTF-8, data its bytes) and returns FALSE to stop.
+ * MG_OK; MG_REFUSE with *reason_r and *detail_r (g_free) set, or with
+ * *detail_r NULL when `fn` stopped; MG_FAIL when libarchive could not
+ * start.  *entries_r: the entries seen.
+ */
+typedef gboolean (*mg_cdr_zip_member_fn)(
+    void *ctx, const char *name, GBytes *data);
+enum mg_rc mg_cdr_zip_read(const guint8 *data, gsize len,
+    const struct mg_cdr_zip_limits *lim, gboolean no_ratio,
+    mg_cdr_zip_member_fn fn, void *ctx, guint *entries_r,
+    enum mg_reason *reason_r, char **detail_r);
+
+/* Where a zip being written goes: at most `max` bytes (`full` says that
+ * the limit stopped it). */
+struct mg_cdr_zip_sink {
+	GByteArray *buf;
+	guint64 max;
+	gboolean full;
+};
+/* A zip writer into `s` (deflate, UTF-8 names), or NULL; run it inside
+ * mg_cdr_utf8_enter(). */
+struct archive *mg_cdr_zip_write_new(struct mg_cdr_zip_sink *s);
+/* Finish a writer from mg_cdr_zip_write_new (`a` may be NULL): the zip,
+ * when `ok` and it closes; else NULL with a refusal recorded in `v`
+ * (too large when the sink was full, cdr_failed unless `v` already holds
+ * a failure).  Frees `a` and the sink's buffer either way. */
+struct mg_cdr_verdict;
+GBytes *mg_cdr_zip_write_end(struct archive *a, struct mg_cdr_zip_sink *s,
+    gboolean ok, struct mg_cdr_verdict *v);
+
+/* Whether a hyperlink target may stay: http, https or mailto, and the
+ * context keeps hyperlinks. */
+gboolean mg_cdr_link_allowed(const struct mg_cdr_ctx *ctx, const char *target);
+
+/*
+ * XML parts, with libxml2.  mg_cdr_xml_parse() reads one without network
+ * access, DTD loading or entity substitution, with libxml2's own size and
+ * depth limits (never XML_PARSE_HUGE), and returns NULL when it is not
+ * well-formed or has a DOCTYPE (the parser stops at the declaration, so
+ * no entity is ever declared); *failed_r is set on an environment
+ * failure.  Errors never reach stderr.  mg_cdr_xml_dump() writes a tree
+ * as UTF-8 (NULL on failure).
+ */
+struct _xmlDoc;
+void mg_cdr_xml_init(void);
+struct _xmlDoc *mg_cdr_xml_parse(GBytes *b, gboolean *failed_r);
+GBytes *mg_cdr_xml_dump(struct _xmlDoc *doc);
 
 /* Notice wording of a removal id in `lang` ("ja"/"en"). */
 const char *mg_cdr_removed_text(const char *id, const char *lang);

@@ -574,12 +574,20 @@ EXT_RULES = [
      "written", {"ole_objects"}, False),
     (r"^oletools/oleobj/external_link/.*\.(do|pp|po|xl)[a-z][xm]$",
      "written", {"external_links"}, False),
+    (r"^oletools/oleobj/embedded-simple-2007\.od[tsp]$", "written",
+     {"ole_objects"}, False),
     (r"^oletools/excel4-macros/.*\.(xlsm|xltm)$", "written", {"xlm_macros"},
      False),
     (r"^oletools/rtfobj/issue_251\.rtf$", "written", {"ole_objects"}, False),
     (r"^dangerzone/sample-(docx|docm|pptx|xlsx|pdf|png|jpg|gif|bmp|doc|ppt|"
      r"xls|svg)\.", "written", (), True),
     (r"^dangerzone/sample-mime-octet-stream\.xls$", "written", (), True),
+    # ODF (cdr_odf): the clean controls, the templates under .odt/.ods,
+    # and the ODT whose video goes.
+    (r"^dangerzone/sample-(odt|ods|odp|odg)\.", "written", (), True),
+    (r"^dangerzone/sample-mime-(text|spreadsheet)-template\.od[ts]$",
+     "written", (), True),
+    (r"^dangerzone/sample-odt-mp4\.odt$", "written", {"multimedia"}, False),
     (r"^dangerzone/sample-11k-pages", "refused", (), False),
     (r"^pycirclean/normal/(rich_text\.rtf|word_docx\.docx|zip_archive\.zip)$",
      "written", (), True),
@@ -661,9 +669,14 @@ def sniff(data):
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as z:
-                return "ooxml" if "[Content_Types].xml" in z.namelist() \
-                    else "zip"
-        except zipfile.BadZipFile:
+                names = z.namelist()
+                if "[Content_Types].xml" in names:
+                    return "ooxml"
+                if "mimetype" in names and z.read("mimetype").startswith(
+                        b"application/vnd.oasis.opendocument."):
+                    return "odf"
+                return "zip"
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError):
             return "badzip"
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "ole2"
@@ -1243,12 +1256,78 @@ def check_zip(label, path, data, src, s, d):
             os.unlink(mp)
 
 
+ODF_NS = "urn:oasis:names:tc:opendocument:xmlns:"
+# Members and elements (namespace, local name) a rebuilt ODF package must
+# not hold, and attribute values that run something.
+ODF_BAD_MEMBERS = ("Basic/", "Scripts/", "Object ", "ObjectReplacements/",
+                   "Media/", "Configurations2/")
+ODF_BAD_ELEMENTS = {
+    ("office:1.0", "script"), ("script:1.0", "event-listener"),
+    ("presentation:1.0", "event-listener"), ("text:1.0", "execute-macro"),
+    ("drawing:1.0", "object"), ("drawing:1.0", "object-ole"),
+    ("drawing:1.0", "applet"), ("drawing:1.0", "plugin"),
+    ("drawing:1.0", "control"), ("text:1.0", "dde-connection-decls"),
+    ("text:1.0", "dde-connection"), ("table:1.0", "dde-links"),
+    ("table:1.0", "table-source"), ("text:1.0", "section-source")}
+SCRIPT_URL = re.compile(r"\s*(vnd\.sun\.star\.script|macro|javascript|"
+                        r"vbscript):", re.I)
+
+
+def check_odf(label, data, src, s):
+    """An ODF package as ODF 1.2 Part 3 wants it (mimetype first and
+    stored, a manifest listing exactly its members) with none of the
+    active members, elements or script URLs left."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        check(z.testzip() is None, "%s: a zip member fails its CRC" % label)
+        check(infos[0].filename == "mimetype" and
+              infos[0].compress_type == zipfile.ZIP_STORED,
+              "%s: mimetype is not the first member, stored" % label)
+        members = {i.filename: z.read(i) for i in infos
+                   if not i.filename.endswith("/")}
+    for n in members:
+        check(not n.startswith(ODF_BAD_MEMBERS),
+              "%s: member %s left" % (label, n))
+    listed = set()
+    mq = "{%smanifest:1.0}" % ODF_NS
+    try:
+        for e in ET.fromstring(members.get("META-INF/manifest.xml", b"")):
+            listed.add(e.get(mq + "full-path"))
+    except ET.ParseError:
+        check(False, "%s: the manifest does not parse" % label)
+    if "META-INF/manifest.xml" in members:
+        check(listed - {"/"} == set(members) - {
+            "mimetype", "META-INF/manifest.xml"},
+            "%s: the manifest does not list exactly the members" % label)
+    for n, b in members.items():
+        if not n.endswith(".xml"):
+            continue
+        if not check(b"<!DOCTYPE" not in b and b"<!ENTITY" not in b,
+                     "%s: %s has a DTD" % (label, n)):
+            continue
+        try:
+            root = ET.fromstring(b)
+        except ET.ParseError as e:
+            check(False, "%s: %s does not parse: %s" % (label, n, e))
+            continue
+        for el in root.iter():
+            if el.tag.startswith("{" + ODF_NS):
+                ns, local = el.tag[len(ODF_NS) + 1:].split("}", 1)
+                check((ns, local) not in ODF_BAD_ELEMENTS,
+                      "%s: %s holds %s:%s" % (label, n, ns, local))
+            for k, v in el.attrib.items():
+                check(not SCRIPT_URL.match(v), "%s: %s: %s=%r" % (
+                    label, n, k, v[:60]))
+
+
 def check_written(label, name, path, data, src, s, d):
     kind = sniff(data)
     if kind == "pdf":
         check_pdf(label, path, data, src, s)
     elif kind == "ooxml":
         check_ooxml(label, data, src, s)
+    elif kind == "odf":
+        check_odf(label, data, src, s)
     elif kind == "zip":
         check_zip(label, path, data, src, s, d)
     elif kind == "badzip":
@@ -1278,6 +1357,11 @@ def all_text(path, data):
                 except ET.ParseError:
                     pass
         return " ".join(out)
+    if kind == "odf":
+        for n, b in zip_members(data):
+            if n == "content.xml":
+                return " ".join(ET.fromstring(b).itertext())
+        return ""
     if kind == "rtf":
         return " ".join(sorted(rtf_words(data))) + " " + \
             data.decode("latin-1")

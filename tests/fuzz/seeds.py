@@ -114,6 +114,9 @@ def magic_targets(data, name="", ctype=""):
         t += ["unpack", "cdr_archive"]
         if b"[Content_Types].xml" in data:
             t.append("cdr_ooxml")
+        if b"application/vnd.oasis.opendocument" in data or (
+                b"mimetype" in data and b"content.xml" in data):
+            t.append("cdr_odf")
     elif head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         t += ["cdr_ole2", "unpack"]
     elif head.startswith(b"\x78\x9f\x3e\x22"):
@@ -502,17 +505,72 @@ def ooxml_seeds(s):
     s.add("cdr_ooxml", b"\0" + gs.docx_like())
 
 
-def ooxml_from_zip(s, data):
-    """A real document both as it came and as harness parts."""
-    s.add("cdr_ooxml", b"\0" + data)
-    s.add("cdr_ooxml", b"\4" + data)
+def doc_from_zip(s, data, target="cdr_ooxml"):
+    """A real document both as it came and as harness parts (the OOXML
+    and ODF harnesses read the same modes)."""
+    s.add(target, b"\0" + data)
+    s.add(target, b"\4" + data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             files = [(i.filename, z.read(i)) for i in z.infolist()
                      if i.file_size < (64 << 10)]
     except Exception:  # noqa: BLE001 (encrypted or broken: as it came)
         return
-    s.add("cdr_ooxml", b"\5" + ooxml_parts(files))
+    s.add(target, b"\5" + ooxml_parts(files))
+
+
+ODF_NS = b"urn:oasis:names:tc:opendocument:xmlns:"
+ODF_DECL = (b' xmlns:office="' + ODF_NS + b'office:1.0" xmlns:text="' +
+            ODF_NS + b'text:1.0" xmlns:table="' + ODF_NS + b'table:1.0" '
+            b'xmlns:draw="' + ODF_NS + b'drawing:1.0" xmlns:script="' +
+            ODF_NS + b'script:1.0" xmlns:presentation="' + ODF_NS +
+            b'presentation:1.0" xmlns:xlink="http://www.w3.org/1999/xlink"')
+ODF_CONTENT = (
+    b'<?xml version="1.0" encoding="UTF-8"?><office:document-content' +
+    ODF_DECL + b' office:version="1.2"><office:scripts><office:event-'
+    b'listeners><script:event-listener script:event-name="dom:load" '
+    b'xlink:href="vnd.sun.star.script:Standard.M.Main?language=Basic"/>'
+    b'</office:event-listeners></office:scripts><office:body><office:text>'
+    b'<text:dde-connection-decls><text:dde-connection-decl office:name="d"'
+    b'/></text:dde-connection-decls><text:p>\xe4\xbc\x9a\xe8\xad\xb0 '
+    b'<text:a xlink:href="https://example.com/">link</text:a><text:a '
+    b'xlink:href="javascript:x()">js</text:a><text:execute-macro>m'
+    b'</text:execute-macro><text:dde-connection>dde</text:dde-connection>'
+    b'</text:p><draw:frame><draw:object xlink:href="./Object 1"/><draw:image'
+    b' xlink:href="./ObjectReplacements/Object 1"/></draw:frame><draw:frame>'
+    b'<draw:image xlink:href="Pictures/a.png"/></draw:frame><draw:frame>'
+    b'<draw:image xlink:href="file:///C:/x.png"/></draw:frame>'
+    b'<text:section text:name="s"><text:section-source xlink:href="http://'
+    b'x/y.odt"/></text:section><table:table><table:table-source '
+    b'xlink:href="file:///z.ods"/><table:table-row><table:table-cell '
+    b'table:formula="of:=DDE(&quot;a&quot;)" office:value="1"/>'
+    b'</table:table-row></table:table></office:text></office:body>'
+    b'</office:document-content>')
+ODF_MANIFEST = (
+    b'<?xml version="1.0"?><manifest:manifest xmlns:manifest="' + ODF_NS +
+    b'manifest:1.0" manifest:version="1.2"><manifest:file-entry '
+    b'manifest:full-path="/" manifest:media-type="application/vnd.oasis.'
+    b'opendocument.text"/></manifest:manifest>')
+
+
+def odf_seeds(s):
+    png = gc.png_bytes(1)
+    files = [("mimetype", b"application/vnd.oasis.opendocument.text"),
+             ("content.xml", ODF_CONTENT),
+             ("styles.xml", b'<office:document-styles' + ODF_DECL +
+              b'><office:styles/></office:document-styles>'),
+             ("meta.xml", b'<office:document-meta' + ODF_DECL +
+              b'><office:meta/></office:document-meta>'),
+             ("Pictures/a.png", png),
+             ("Basic/Standard/M.xml", b"<script:module/>"),
+             ("Object 1/content.xml", b"<x/>"),
+             ("ObjectReplacements/Object 1", b"gdi"),
+             ("META-INF/manifest.xml", ODF_MANIFEST)]
+    for mode in (1, 3, 5, 7, 13, 15):
+        s.add("cdr_odf", bytes((mode,)) + ooxml_parts(files))
+        s.add("cdr_odf", bytes((mode,)) + ooxml_parts(files[:2]))
+    s.add("cdr_odf", b"\0" + gs.zip_of(files))
+    s.add("cdr_odf", b"\4" + gs.zip_of(files))
 
 
 def png_chunk(t, d):
@@ -683,14 +741,17 @@ def external_seeds(s, ext):
         if p.parent.name == "tnef" or lname.endswith(".tnef"):
             ts.append("tnef")
         for t in set(ts):
-            if t == "cdr_ooxml":
-                ooxml_from_zip(s, data)
+            if t in ("cdr_ooxml", "cdr_odf"):
+                doc_from_zip(s, data, t)
             else:
                 s.add(t, data)
         if lname.endswith((".docx", ".docm", ".xlsx", ".xlsm", ".pptx",
                            ".pptm", ".dotx", ".dotm", ".xltm", ".potx",
                            ".potm", ".ppsx", ".ppsm", ".xltx", ".xlam")):
-            ooxml_from_zip(s, data)
+            doc_from_zip(s, data)
+        if lname.endswith((".odt", ".ods", ".odp", ".odg", ".ott", ".ots",
+                           ".otp", ".otg")):
+            doc_from_zip(s, data, "cdr_odf")
 
 
 # ---------------------------------------------------------------------------
@@ -740,8 +801,8 @@ def main(argv=None):
                     s.add("header", v)
             for name, ctype, data, cs in leaves(raw):
                 for t in magic_targets(data, name, ctype):
-                    if t == "cdr_ooxml":
-                        ooxml_from_zip(s, data)
+                    if t in ("cdr_ooxml", "cdr_odf"):
+                        doc_from_zip(s, data, t)
                     else:
                         s.add(t, data)
                 if ctype.startswith("text/"):
@@ -761,6 +822,7 @@ def main(argv=None):
     tnef_seeds(s)
     pdf_seeds(s)
     ooxml_seeds(s)
+    odf_seeds(s)
     image_seeds(s)
     svg_seeds(s)
     rtf_seeds(s)
