@@ -992,6 +992,15 @@ write_zip(struct pkg *pk)
 out:
 	b = mg_cdr_zip_write_end(a, &s, ok, &pk->v);
 	mg_cdr_utf8_leave(old);
+	if (b != NULL) {
+		GBytes *plain = mg_cdr_zip_plain_first(b);
+
+		g_bytes_unref(b);
+		b = plain;
+		if (b == NULL)
+			mg_cdr_verdict_refuse(&pk->v, MG_REASON_CDR_FAILED,
+			    "the package's mimetype could not be made plain");
+	}
 	return b;
 }
 

@@ -360,6 +360,126 @@ mg_cdr_zip_write_new(struct mg_cdr_zip_sink *s)
 	return a;
 }
 
+static guint32
+le32(const guint8 *p)
+{
+	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 |
+	       (guint32)p[3] << 24;
+}
+
+static guint16
+le16(const guint8 *p)
+{
+	return (guint16)(p[0] | p[1] << 8);
+}
+
+static void
+put32(guint8 *p, guint32 v)
+{
+	p[0] = (guint8)v;
+	p[1] = (guint8)(v >> 8);
+	p[2] = (guint8)(v >> 16);
+	p[3] = (guint8)(v >> 24);
+}
+
+static void
+put16(guint8 *p, guint16 v)
+{
+	p[0] = (guint8)v;
+	p[1] = (guint8)(v >> 8);
+}
+
+GBytes *
+mg_cdr_zip_plain_first(GBytes *zip)
+{
+	gsize len, eocd, cd, cd_end, off, name_len, extra_len, data_end;
+	gsize desc = 0, shift, i;
+	const guint8 *z = g_bytes_get_data(zip, &len);
+	guint32 crc, csize, usize;
+	guint16 flags, entries;
+	GByteArray *out;
+	guint8 *o;
+
+	/* The end of central directory record: last 22 bytes (we write no
+	 * comment); no zip64 locator before it. */
+	if (z == NULL || len < 22 + 30)
+		return NULL;
+	eocd = len - 22;
+	if (le32(z + eocd) != 0x06054b50 || le16(z + eocd + 20) != 0 ||
+	    (eocd >= 20 && le32(z + eocd - 20) == 0x07064b50))
+		return NULL;
+	entries = le16(z + eocd + 10);
+	cd = le32(z + eocd + 16);
+	cd_end = cd + le32(z + eocd + 12);
+	if (entries == 0 || cd_end != eocd || cd + 46 > eocd)
+		return NULL;
+	/* The first member: local header at 0, central header at cd. */
+	if (le32(z) != 0x04034b50 || le32(z + cd) != 0x02014b50 ||
+	    le32(z + cd + 42) != 0 || le16(z + 8) != 0 /* stored */)
+		return NULL;
+	flags = le16(z + 6);
+	name_len = le16(z + 26);
+	extra_len = le16(z + 28);
+	crc = le32(z + cd + 16);
+	csize = le32(z + cd + 20);
+	usize = le32(z + cd + 24);
+	if (csize != usize || csize == 0xffffffffu)
+		return NULL;
+	data_end = 30 + name_len + extra_len + csize;
+	if (data_end > cd)
+		return NULL;
+	if (flags & 0x08) {
+		/* The descriptor: an optional signature, CRC, sizes. */
+		desc = data_end + 4 <= cd && le32(z + data_end) == 0x08074b50
+		           ? 16
+		           : 12;
+		if (data_end + desc > cd ||
+		    le32(z + data_end + desc - 12) != crc)
+			return NULL;
+	}
+	shift = extra_len + desc;
+	if (shift == 0)
+		return g_bytes_ref(zip);
+	out = g_byte_array_sized_new((guint)(len - shift));
+	g_byte_array_append(out, z, (guint)(30 + name_len));
+	g_byte_array_append(out, z + 30 + name_len + extra_len, (guint)csize);
+	g_byte_array_append(
+	    out, z + data_end + desc, (guint)(len - data_end - desc));
+	o = out->data;
+	put16(o + 6, (guint16)(flags & ~0x08));
+	put32(o + 14, crc);
+	put32(o + 18, csize);
+	put32(o + 22, usize);
+	put16(o + 28, 0);
+	/* The central directory, now `shift` bytes earlier. */
+	cd -= shift;
+	eocd -= shift;
+	for (off = cd, i = 0; i < entries; i++) {
+		guint32 lho;
+
+		if (off + 46 > eocd || le32(o + off) != 0x02014b50)
+			goto bad;
+		if (i == 0)
+			put16(
+			    o + off + 8, (guint16)(le16(o + off + 8) & ~0x08));
+		lho = le32(o + off + 42);
+		if (lho != 0) {
+			if (lho < shift || lho == 0xffffffffu)
+				goto bad;
+			put32(o + off + 42, lho - (guint32)shift);
+		}
+		off += 46 + le16(o + off + 28) + le16(o + off + 30) +
+		       le16(o + off + 32);
+	}
+	if (off != eocd)
+		goto bad;
+	put32(o + eocd + 16, (guint32)cd);
+	return g_byte_array_free_to_bytes(out);
+bad:
+	g_byte_array_free(out, TRUE);
+	return NULL;
+}
+
 GBytes *
 mg_cdr_zip_write_end(struct archive *a, struct mg_cdr_zip_sink *s, gboolean ok,
     struct mg_cdr_verdict *v)
@@ -665,19 +785,6 @@ mg_cdr_in_list(const char *s, const char *const *list, gssize n)
 		if (g_ascii_strcasecmp(s, list[i]) == 0)
 			return TRUE;
 	return FALSE;
-}
-
-static guint32
-le32(const guint8 *p)
-{
-	return (guint32)p[0] | (guint32)p[1] << 8 | (guint32)p[2] << 16 |
-	       (guint32)p[3] << 24;
-}
-
-static guint16
-le16(const guint8 *p)
-{
-	return (guint16)(p[0] | p[1] << 8);
 }
 
 /*

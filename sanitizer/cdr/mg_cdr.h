@@ -175,6 +175,16 @@ gboolean mg_cdr_zip_add(
  * be stored (ODF 1.2 Part 3, 3.3). */
 gboolean mg_cdr_zip_add_stored(
     struct archive *w, const char *name, const void *data, gsize len);
+/*
+ * A zip this module wrote (`zip`, trusted) with its first member's local
+ * header made plain: no extra field, no data descriptor (its CRC and
+ * sizes in the header instead), as ODF and EPUB want of their leading
+ * stored "mimetype" (ODF 1.2 Part 3, 3.3), so that readers that look
+ * for the media type at offset 38 find it.  libarchive always writes
+ * both.  The central directory and its offsets follow.  NULL when the
+ * zip is not as expected (the first member not stored, zip64 records).
+ */
+GBytes *mg_cdr_zip_plain_first(GBytes *zip);
 
 /*
  * ---- What the zip-based document modules (ooxml, odf) share ----

@@ -352,8 +352,10 @@ expect_stable(struct mg_cdr_ctx *ctx, GBytes *out)
 }
 
 /*
- * The package invariants: "mimetype" first, stored, no compression (its
- * local header, APPNOTE 4.3.7); the manifest lists every member but
+ * The package invariants: "mimetype" first, stored, no compression, no
+ * extra field and no data descriptor, so that its media type starts at
+ * offset 38 (its local header, APPNOTE 4.3.7; ODF 1.2 Part 3, 3.3); the
+ * manifest lists every member but
  * mimetype and itself, and nothing else; every XML member parses.
  */
 static void
@@ -375,6 +377,9 @@ check_package(GBytes *out, const char *mime)
 	g_assert_cmpuint(d[8] | d[9] << 8, ==, 0); /* stored */
 	g_assert_cmpuint(d[26] | d[27] << 8, ==, 8);
 	g_assert_true(memcmp(d + 30, "mimetype", 8) == 0);
+	g_assert_cmpuint(d[28] | d[29] << 8, ==, 0);        /* no extra field */
+	g_assert_cmpuint((d[6] | d[7] << 8) & 0x08, ==, 0); /* no descriptor */
+	g_assert_true(memcmp(d + 38, mime, strlen(mime)) == 0);
 	g_assert_cmpstr(g_ptr_array_index(order, 0), ==, "mimetype");
 	mt = g_hash_table_lookup(t, "mimetype");
 	g_assert_cmpuint(g_bytes_get_size(mt), ==, strlen(mime));
