@@ -100,136 +100,9 @@ extern const struct mg_cdr_module mg_cdr_ooxml;
 	    "application/vnd.ms-word.document.macroEnabled.main+xml") \
 	    extra CT_CLOSE
 
-struct member {
-	const char *name;
-	const void *data;
-	gssize len; /* -1: a string */
-};
-
-static const guint8 png[] = {0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
-    0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01,
-    0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63,
-    0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
-    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-static const guint8 jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I',
-    'F', 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0xff,
-    0xd9};
+#include "cdr_zip_fixture.h"
 
 /* ---- helpers ---- */
-
-/* libarchive converts names through the locale: the helpers run in a
- * UTF-8 one (the module under test does the same on its own). */
-static locale_t
-utf8(void)
-{
-	static locale_t loc;
-
-	if (loc == (locale_t)0)
-		loc = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
-	return uselocale(loc);
-}
-
-static la_ssize_t
-grow(struct archive *a, void *data, const void *buf, size_t n)
-{
-	g_byte_array_append(data, buf, (guint)n);
-	return (la_ssize_t)n;
-}
-
-/* A zip of the members (deflate), made with libarchive's writer. */
-static GBytes *
-zip_build_opts(
-    const struct member *m, gsize n, const char *options, const char *pass)
-{
-	GByteArray *buf = g_byte_array_new();
-	struct archive *a = archive_write_new();
-	locale_t old = utf8();
-	GBytes *out;
-	gsize i;
-
-	g_assert_nonnull(a);
-	g_assert_cmpint(archive_write_set_format_zip(a), ==, ARCHIVE_OK);
-	if (options != NULL &&
-	    archive_write_set_options(a, options) != ARCHIVE_OK) {
-		archive_write_free(a);
-		g_byte_array_free(buf, TRUE);
-		uselocale(old);
-		return NULL;
-	}
-	if (pass != NULL)
-		archive_write_set_passphrase(a, pass);
-	archive_write_set_bytes_per_block(a, 0);
-	g_assert_cmpint(archive_write_open2(a, buf, NULL, grow, NULL, NULL), ==,
-	    ARCHIVE_OK);
-	for (i = 0; i < n; i++) {
-		struct archive_entry *e = archive_entry_new();
-		gsize len = m[i].len < 0 ? strlen(m[i].data) : (gsize)m[i].len;
-
-		archive_entry_set_pathname_utf8(e, m[i].name);
-		archive_entry_set_filetype(e, AE_IFREG);
-		archive_entry_set_perm(e, 0644);
-		archive_entry_set_size(e, (la_int64_t)len);
-		if (archive_write_header(a, e) != ARCHIVE_OK) {
-			archive_entry_free(e);
-			archive_write_free(a);
-			g_byte_array_free(buf, TRUE);
-			uselocale(old);
-			return NULL;
-		}
-		if (len > 0)
-			g_assert_cmpint(archive_write_data(a, m[i].data, len),
-			    ==, (la_ssize_t)len);
-		archive_entry_free(e);
-	}
-	g_assert_cmpint(archive_write_close(a), ==, ARCHIVE_OK);
-	archive_write_free(a);
-	out = g_byte_array_free_to_bytes(buf);
-	uselocale(old);
-	return out;
-}
-
-static GBytes *
-zip_build(const struct member *m, gsize n)
-{
-	GBytes *b = zip_build_opts(m, n, "zip:compression=deflate", NULL);
-
-	g_assert_nonnull(b);
-	return b;
-}
-
-/* name -> GBytes of every member of a zip. */
-static GHashTable *
-zip_read(GBytes *z)
-{
-	GHashTable *t = g_hash_table_new_full(
-	    g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	locale_t old = utf8();
-	gsize len;
-	const void *d = g_bytes_get_data(z, &len);
-
-	archive_read_support_format_zip_seekable(a);
-	g_assert_cmpint(archive_read_open_memory(a, d, len), ==, ARCHIVE_OK);
-	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		GByteArray *buf = g_byte_array_new();
-		guint8 block[8192];
-		la_ssize_t n;
-
-		while ((n = archive_read_data(a, block, sizeof(block))) > 0)
-			g_byte_array_append(buf, block, (guint)n);
-		g_assert_cmpint(n, ==, 0);
-		g_assert_nonnull(archive_entry_pathname_utf8(e));
-		g_assert_false(
-		    g_hash_table_contains(t, archive_entry_pathname_utf8(e)));
-		g_hash_table_insert(t, g_strdup(archive_entry_pathname_utf8(e)),
-		    g_byte_array_free_to_bytes(buf));
-	}
-	archive_read_free(a);
-	uselocale(old);
-	return t;
-}
 
 static xmlDoc *
 parse(GBytes *b)
@@ -549,7 +422,7 @@ test_metadata(void)
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_true(has_id(&r, MG_CDR_RM_METADATA));
 	g_assert_cmpuint(r.removed->len, ==, 1);
-	to = zip_read(r.data);
+	to = zip_read(r.data, NULL);
 	g_assert_false(g_hash_table_contains(to, "docProps/core.xml"));
 	g_assert_null(find_in(to, "core-properties"));
 	expect_stable(&ctx, r.data);
@@ -582,7 +455,8 @@ test_clean_verified(void)
 	g_assert_true(has_id(&r, MG_CDR_RM_EMBEDDED));
 	g_assert_cmpuint(r.removed->len, ==, 1);
 	{
-		GHashTable *ti = zip_read(in), *to = zip_read(r.data);
+		GHashTable *ti = zip_read(in, NULL),
+		           *to = zip_read(r.data, NULL);
 
 		g_assert_false(
 		    g_hash_table_contains(to, "word/media/image1.png"));
@@ -673,8 +547,8 @@ test_docm_vba(void)
 	g_assert_cmpstr(r.mime_type, ==, OXD "wordprocessingml.document");
 	g_assert_true(has_id(&r, MG_CDR_RM_VBA));
 	g_assert_true(has_id(&r, MG_CDR_RM_CUSTOMUI));
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	assert_absent(to, gone);
 	assert_absent(to, hostile);
@@ -758,8 +632,8 @@ test_macro_types(void)
 		g_assert_cmpstr(r.extension, ==, cases[i].ext);
 		g_assert_cmpstr(r.mime_type, ==, cases[i].mime);
 		g_assert_cmpuint(r.removed->len, ==, 0);
-		ti = zip_read(in);
-		to = zip_read(r.data);
+		ti = zip_read(in, NULL);
+		to = zip_read(r.data, NULL);
 		check_parts(ti, to);
 		g_assert_null(find_in(to, "macroEnabled"));
 		g_assert_nonnull(find_in(to, cases[i].main));
@@ -936,8 +810,8 @@ test_word_hostile(void)
 	g_assert_true(has_id(&r, MG_CDR_RM_DATACONN));
 	g_assert_true(has_id(&r, MG_CDR_RM_VBA));
 	g_assert_false(has_id(&r, MG_CDR_RM_EMBEDDED));
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	assert_absent(to, hostile);
 	assert_absent(to, gone);
@@ -966,7 +840,7 @@ test_word_hostile(void)
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_true(has_id(&r, MG_CDR_RM_LINKS));
-	to = zip_read(r.data);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	check_external(to, FALSE);
 	assert_absent(to, gone);
@@ -1013,8 +887,8 @@ test_link_misuse(void)
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_true(has_id(&r, MG_CDR_RM_EXTERNAL));
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	check_external(to, TRUE);
 	b = g_hash_table_lookup(to, "word/document.xml");
@@ -1063,8 +937,8 @@ test_strict_namespaces(void)
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_true(has_id(&r, MG_CDR_RM_DDE));
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	assert_absent(to, hostile);
 	g_hash_table_unref(ti);
@@ -1261,8 +1135,8 @@ test_excel_hostile(void)
 	g_assert_true(has_id(&r, MG_CDR_RM_ACTIVEX));
 	g_assert_true(has_id(&r, MG_CDR_RM_OLE));
 	g_assert_true(has_id(&r, MG_CDR_RM_LINKS));
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	assert_absent(to, hostile);
 	assert_absent(to, gone);
@@ -1317,7 +1191,7 @@ test_excel_vml(void)
 	ctx_init(&ctx, &lim);
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
-	to = zip_read(r.data);
+	to = zip_read(r.data, NULL);
 	g_assert_true(g_hash_table_contains(to, "xl/drawings/vmlDrawing1.vml"));
 	g_assert_null(find_in(to, "FmlaMacro"));
 	g_assert_null(find_in(to, "OLEObject"));
@@ -1453,8 +1327,8 @@ test_powerpoint_hostile(void)
 	g_assert_true(has_id(&r, MG_CDR_RM_MULTIMEDIA));
 	g_assert_true(has_id(&r, MG_CDR_RM_EXTERNAL));
 	g_assert_true(has_id(&r, MG_CDR_RM_ACTIVEX));
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	assert_absent(to, hostile);
 	assert_absent(to, gone);
@@ -1517,7 +1391,7 @@ test_images(void)
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_true(has_id(&r, MG_CDR_RM_EMBEDDED));
-	to = zip_read(r.data);
+	to = zip_read(r.data, NULL);
 	g_assert_false(g_hash_table_contains(to, "word/media/image1.png"));
 	g_assert_null(find_in(to, "rId4"));
 	g_assert_nonnull(find_in(to, "<a:blip/>"));
@@ -1529,7 +1403,7 @@ test_images(void)
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_cmpuint(r.removed->len, ==, 0);
-	to = zip_read(r.data);
+	to = zip_read(r.data, NULL);
 	img = g_hash_table_lookup(to, "word/media/image1.png");
 	g_assert_nonnull(img);
 	g_assert_cmpmem(g_bytes_get_data(img, NULL), g_bytes_get_size(img),
@@ -1556,7 +1430,7 @@ test_images(void)
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_true(has_id(&r, MG_CDR_RM_EMBEDDED));
 	g_assert_cmpuint(nested_calls, ==, 0);
-	to = zip_read(r.data);
+	to = zip_read(r.data, NULL);
 	g_assert_null(find_in(to, "emf"));
 	g_hash_table_unref(to);
 	mg_cdr_result_clear(&r);
@@ -1609,8 +1483,8 @@ test_names_encodings(void)
 	run(&ctx, in, &r);
 	g_assert_cmpint(r.outcome, ==, MG_CDR_REBUILT);
 	g_assert_cmpuint(r.removed->len, ==, 0);
-	ti = zip_read(in);
-	to = zip_read(r.data);
+	ti = zip_read(in, NULL);
+	to = zip_read(r.data, NULL);
 	check_parts(ti, to);
 	g_assert_true(g_hash_table_contains(
 	    to, "word/media/\xe7\x94\xbb\xe5\x83\x8f.png"));
@@ -2094,7 +1968,7 @@ test_truncated_damaged(void)
 		t = g_bytes_new_take(copy, len);
 		run(&ctx, t, &r);
 		if (r.outcome == MG_CDR_REBUILT) {
-			GHashTable *to = zip_read(r.data);
+			GHashTable *to = zip_read(r.data, NULL);
 
 			check_parts(NULL, to);
 			assert_absent(to, hostile);
@@ -2372,7 +2246,8 @@ check_sample(struct mg_cdr_ctx *ctx, const char *dir, gsize i)
 	}
 	}
 	if (r.outcome == MG_CDR_REBUILT) {
-		GHashTable *ti = zip_read(in), *to = zip_read(r.data);
+		GHashTable *ti = zip_read(in, NULL),
+		           *to = zip_read(r.data, NULL);
 
 		check_parts(ti, to);
 		assert_absent(to, hostile);
