@@ -120,6 +120,9 @@ def main():
                     metavar="NAME=VALUE",
                     help="a main.cf setting for every configuration "
                     "(repeatable), e.g. milter_rcpt_macros=")
+    ap.add_argument("--inet", action="store_true",
+                    help="Postfix reaches the milter over TCP on loopback "
+                    "(inet:127.0.0.1:PORT) instead of the unix socket")
     ap.add_argument("--rounds", type=int, default=1,
                     help="run the configurations this many times, "
                     "alternating, and print the median of each (a noisy "
@@ -152,6 +155,11 @@ def main():
                     over["scan"] = {"tmpdir": a.tmpdir}
                 if a.spool:
                     over["milter"]["spool_dir"] = a.spool
+                if a.inet:
+                    spec = "inet:127.0.0.1:%d" % harness.free_port()
+                    over["milter"]["socket"] = spec
+                    h.postconf("-e", "smtpd_milters=" + spec,
+                               "non_smtpd_milters=" + spec)
                 h.write_milter_config(over)
                 h.start_milter()
             h.start_postfix()

@@ -78,10 +78,18 @@ struct conn {
  * answered at end of message.  MAIL FROM keeps its reply: it refuses a
  * too-large SIZE before any data.  libmilter answers for us when the MTA
  * lacks a step's no-reply feature.
+ *
+ * Only on a unix socket.  Over TCP, Postfix writes each step as its own
+ * small segment without waiting for an answer, and with Nagle on its side
+ * (it does not set TCP_NODELAY) and delayed ACK on ours every message
+ * stalls for 40 ms (measured: 86 mails/s at 4 sessions instead of ~550).
+ * With an answer to every step, each answer carries the ACK.
  */
 #define NOREPLY_STEPS                                                   \
 	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR | \
 	    SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+static unsigned long noreply_steps; /* NOREPLY_STEPS, or 0 over TCP */
 
 /* The answer of a step that went well: none, if the MTA does not wait. */
 static sfsistat
@@ -798,8 +806,9 @@ fe_close(SMFICTX *ctx)
 
 /* Ask only for what we use: the steps we have no callback for are not
  * sent at all (libmilter's *pf1 on entry: SMFIP_NOHELO, SMFIP_NOUNKNOWN),
- * the steps in NOREPLY_STEPS get no answer, and leading white space of
- * header values is taken verbatim — each only when the MTA offers it. */
+ * the steps in NOREPLY_STEPS get no answer (on a unix socket), and leading
+ * white space of header values is taken verbatim — each only when the MTA
+ * offers it. */
 static sfsistat
 fe_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
@@ -808,11 +817,11 @@ fe_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	struct conn *c = conn_new(ctx);
 
 	*pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
-	*pf1 = (*pf1 | NOREPLY_STEPS | SMFIP_HDR_LEADSPC) & f1;
+	*pf1 = (*pf1 | noreply_steps | SMFIP_HDR_LEADSPC) & f1;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-	c->noreply = *pf1 & NOREPLY_STEPS;
+	c->noreply = *pf1 & noreply_steps;
 	return SMFIS_CONTINUE;
 }
 
@@ -915,6 +924,7 @@ mg_frontend_run(const struct mg_policy *p, int ctl, const char *conn)
 				    gr == NULL ? "no such group"
 				               : g_strerror(errno));
 		}
+		noreply_steps = NOREPLY_STEPS;
 	} else {
 		set_nodelay_on_listeners();
 	}

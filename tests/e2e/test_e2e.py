@@ -1602,6 +1602,31 @@ class E2E:
                 errs.append("%s: %s" % (type(e).__name__, e))
             self.res.check("protocol/over_limit_552_%s" % name, errs)
 
+    def check_no_reply_over_tcp(self, sock, raw):
+        """Over TCP every step keeps its answer: Postfix writes steps
+        without an answer as separate small segments, and with Nagle on
+        its side and delayed ACK on ours each message would wait 40 ms."""
+        nr = (mc.P_NR_CONN | mc.P_NR_RCPT | mc.P_NR_DATA | mc.P_NR_HDR |
+              mc.P_NR_EOH | mc.P_NR_BODY)
+        errs = []
+        try:
+            r = mc.run_message(sock, raw, 65535,
+                               protocol=mc.P_ALL & ~mc.P_HDR_LEADSPC)
+            got = r["negotiated"][2]
+            if got & nr:
+                errs.append("no-reply steps 0x%x negotiated over TCP" %
+                            (got & nr))
+            away = {"helo"} if got & mc.P_NOHELO else set()
+            unanswered = [n for n, rep in r["steps"]
+                          if rep is None and n not in away]
+            if unanswered:
+                errs.append("steps not answered: %r" % unanswered)
+            if r["final"][0] != mc.R_CONTINUE:
+                errs.append("end of message answered %r" % (r["final"],))
+        except Exception as e:
+            errs.append("%s: %s" % (type(e).__name__, e))
+        self.res.check("protocol/tcp_answers_every_step", errs)
+
     def test_recycle(self):
         """[milter] worker_max_jobs = 2: workers retire and are replaced
         all the time; every message still gets its result and the master
@@ -1616,6 +1641,7 @@ class E2E:
         self.h.start_milter(overrides={"milter": {
             "worker_max_jobs": "2", "socket": "inet:127.0.0.1:%d" % port}})
         sock = ("127.0.0.1", port)
+        self.check_no_reply_over_tcp(sock, raw)
         t0 = time.monotonic()
         seen = set(self.h.milter_pids()["workers"])
         errs = []
