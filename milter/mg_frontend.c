@@ -87,7 +87,7 @@ struct conn {
  */
 #define NOREPLY_STEPS                                                   \
 	(SMFIP_NR_CONN | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR | \
-	    SMFIP_NR_EOH | SMFIP_NR_BODY)
+	    SMFIP_NR_BODY)
 
 static unsigned long noreply_steps; /* NOREPLY_STEPS, or 0 over TCP */
 
@@ -373,17 +373,6 @@ fe_header(SMFICTX *ctx, char *name, char *value)
 }
 
 static sfsistat
-fe_eoh(SMFICTX *ctx)
-{
-	struct conn *c = conn_of(ctx);
-
-	if (c == NULL || c->msg == NULL)
-		return no_msg(ctx, c, SMFIP_NR_EOH);
-	spool_head(c->msg);
-	return step_ok(c, SMFIP_NR_EOH);
-}
-
-static sfsistat
 fe_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
 	struct conn *c = conn_of(ctx);
@@ -392,7 +381,7 @@ fe_body(SMFICTX *ctx, unsigned char *p, size_t len)
 		return no_msg(ctx, c, SMFIP_NR_BODY);
 	if (over_limit(c->msg, len))
 		return too_big(ctx, c, SMFIP_NR_BODY);
-	spool_head(c->msg); /* an MTA that skipped EOH */
+	spool_head(c->msg); /* the first body chunk ends the header */
 	spool_write(c->msg, p, len);
 	return step_ok(c, SMFIP_NR_BODY);
 }
@@ -805,7 +794,8 @@ fe_close(SMFICTX *ctx)
 }
 
 /* Ask only for what we use: the steps we have no callback for are not
- * sent at all (libmilter's *pf1 on entry: SMFIP_NOHELO, SMFIP_NOUNKNOWN),
+ * sent at all (libmilter's *pf1 on entry: SMFIP_NOHELO, SMFIP_NOUNKNOWN,
+ * SMFIP_NOEOH; the header is spooled with the first body chunk),
  * the steps in NOREPLY_STEPS get no answer (on a unix socket), and leading
  * white space of header values is taken verbatim — each only when the MTA
  * offers it. */
@@ -876,7 +866,6 @@ mg_frontend_run(const struct mg_policy *p, int ctl, const char *conn)
 	    .xxfi_envfrom = fe_envfrom,
 	    .xxfi_envrcpt = fe_envrcpt,
 	    .xxfi_header = fe_header,
-	    .xxfi_eoh = fe_eoh,
 	    .xxfi_body = fe_body,
 	    .xxfi_eom = fe_eom,
 	    .xxfi_abort = fe_abort,

@@ -32,6 +32,7 @@
 
 #include <gio/gio.h>
 
+#include "mg_attempts.h"
 #include "mg_ipc.h"
 #include "mg_milter.h"
 #include "mg_mlog.h"
@@ -60,7 +61,8 @@ struct job {
 	int spool, out, reply;
 	GVariant *payload;
 	gint64 queued, started;
-	char *key; /* attempt counter file name */
+	char *key;        /* attempt record key: a hash of the message */
+	gboolean counted; /* an attempt is recorded (mg_attempts_begin) */
 	struct worker *w;
 	gboolean timed_out;
 };
@@ -76,6 +78,7 @@ static pid_t fe_pid;
 static gint64 fe_started;
 static gboolean stopping;
 static gint64 db_mtime, db_checked;
+static struct mg_attempts *attempts;
 static char *conn;
 
 /* ---- helpers ---- */
@@ -86,11 +89,36 @@ now_s(void)
 	return g_get_monotonic_time() / G_USEC_PER_SEC;
 }
 
+/* Record the job's attempt (once, however often it is dispatched): TRUE
+ * when its message has now been tried more than [milter] max_attempts
+ * times. */
+static gboolean
+attempt_begin(struct job *j)
+{
+	if (j->counted)
+		return FALSE;
+	j->counted = TRUE;
+	return mg_attempts_begin(attempts, j->key,
+	           g_get_real_time() / G_USEC_PER_SEC) > pol->max_attempts;
+}
+
+/* A job's attempt is over (see mg_attempts.c): settled, or (the MTA will
+ * bring the message back) not. */
+static void
+attempt_end(struct job *j, gboolean settled)
+{
+	if (j->counted)
+		mg_attempts_end(attempts, j->key, settled);
+	j->counted = FALSE;
+}
+
+/* A job not settled before (tempfailed, or never run) keeps its count. */
 static void
 job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
+	attempt_end(j, FALSE);
 	if (j->spool >= 0)
 		close(j->spool);
 	if (j->out >= 0)
@@ -124,15 +152,6 @@ job_qid(struct job *j)
 	return q != NULL ? q : "NOQUEUE";
 }
 
-/* Attempts on one message survive restarts in spool_dir/attempts/: a
- * message that takes the whole gateway down again and again is held on
- * its next arrival instead of being retried for ever. */
-static char *
-attempt_path(const char *key)
-{
-	return g_build_filename(pol->spool_dir, "attempts", key, NULL);
-}
-
 static char *
 attempt_key(int fd)
 {
@@ -152,31 +171,6 @@ attempt_key(int fd)
 	if (fstat(fd, &st) == 0)
 		g_checksum_update(c, (guchar *)&st.st_size, sizeof(st.st_size));
 	return g_strdup(g_checksum_get_string(c));
-}
-
-static guint
-attempts_bump(const char *key)
-{
-	g_autofree char *p = attempt_path(key);
-	g_autofree char *text = NULL;
-	guint n = 0;
-
-	if (g_file_get_contents(p, &text, NULL, NULL))
-		n = (guint)g_ascii_strtoull(text, NULL, 10);
-	n++;
-	g_free(text);
-	text = g_strdup_printf("%u\n", n);
-	g_file_set_contents_full(
-	    p, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL);
-	return n;
-}
-
-static void
-attempts_clear(const char *key)
-{
-	g_autofree char *p = attempt_path(key);
-
-	unlink(p);
 }
 
 static void
@@ -226,8 +220,7 @@ hold_job(struct job *j, const char *reason)
 	    mugaika_result_quarantine_id(r));
 	mugaika_result_free(r);
 	reply(j, ok, ok ? "" : "writing the result failed");
-	if (ok)
-		attempts_clear(j->key);
+	attempt_end(j, ok);
 }
 
 /* ---- workers ---- */
@@ -324,7 +317,7 @@ finish(struct worker *w)
 
 	/* The worker has answered the front end itself (see mg_worker.c). */
 	w->job = NULL;
-	attempts_clear(j->key);
+	attempt_end(j, TRUE);
 	job_free(j);
 	/* Recycling is decided here, between jobs, so that no job is ever
 	 * sent to a worker on its way out. */
@@ -472,7 +465,7 @@ dispatch(void)
 		    w->gen != generation)
 			continue;
 		j = g_queue_pop_head(&queue);
-		if (attempts_bump(j->key) > pol->max_attempts) {
+		if (attempt_begin(j)) {
 			/* Crashed the gateway max_attempts times already. */
 			hold_job(j, "sanitizer_crash");
 			job_free(j);
@@ -685,6 +678,25 @@ drop_privileges(GError **err)
 	return TRUE;
 }
 
+/* The attempt records of messages in flight (see mg_attempts.c); those
+ * the last run left are messages that were in flight when it went down. */
+static struct mg_attempts *
+open_attempts(GError **err)
+{
+	g_autofree char *dir =
+	    g_build_filename(pol->spool_dir, "attempts", NULL);
+	struct mg_attempts *a =
+	    mg_attempts_open(dir, g_get_real_time() / G_USEC_PER_SEC, err);
+
+	if (a != NULL && mg_attempts_records(a) > 0)
+		mg_mlog(LOG_WARNING,
+		    "attempts on %u message(s) did not end in the last run "
+		    "(in flight when it went down, or tempfailed): a message "
+		    "is held after %u attempts",
+		    mg_attempts_records(a), pol->max_attempts);
+	return a;
+}
+
 /* The directories we write, created and given to [milter] user. */
 static gboolean
 prepare_dirs(GError **err)
@@ -893,6 +905,11 @@ main(int argc, char **argv)
 		mg_mlog(LOG_ERR, "%s", err->message);
 		if (foreground)
 			fprintf(stderr, "mugaika-milter: %s\n", err->message);
+		return EX_TEMPFAIL;
+	}
+	attempts = open_attempts(&err);
+	if (attempts == NULL) {
+		mg_mlog(LOG_ERR, "%s", err->message);
 		return EX_TEMPFAIL;
 	}
 	engine = mugaika_engine_new(config_path, &err);
