@@ -15,6 +15,7 @@ import argparse
 import os
 import smtplib
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -40,6 +41,7 @@ GROUPS = {
     "master": "other Postfix", "anvil": "other Postfix",
     "mugaika-smtp": "milter front end", "mugaika-milter": "milter master",
     "mugaika-worker": "milter workers",
+    "null_milter": "null milter (libmilter)",
 }
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -115,7 +117,13 @@ def main():
                     help="[milter] spool_dir (default: the harness's, on "
                     "disk)")
     ap.add_argument("--workers", default="0,1,2,4",
-                    help="configurations to run, 0 = Postfix alone")
+                    help="configurations to run, 0 = Postfix alone; "
+                    "'null' and 'null-edit' = bench/null_milter (a "
+                    "libmilter milter that does nothing, or only the "
+                    "edits of a sanitized mail) in its place")
+    ap.add_argument("--null-milter",
+                    help="the null_milter binary (default: next to "
+                    "--milter's build, bench/null_milter)")
     ap.add_argument("--postconf", action="append", default=[],
                     metavar="NAME=VALUE",
                     help="a main.cf setting for every configuration "
@@ -135,8 +143,12 @@ def main():
     print("| --- | ---: | ---: | ---: | ---: |")
     profiles = []
     runs = {}
-    configs = [int(x) for x in a.workers.split(",")] * a.rounds
-    for workers in configs:
+    configs = a.workers.split(",") * a.rounds
+    null_bin = a.null_milter or str(
+        Path(a.milter).resolve().parent.parent / "bench" / "null_milter")
+    for cfg in configs:
+        null = None
+        workers = 0 if cfg.startswith("null") else int(cfg)
         h = harness.Harness(a.milter, a.cli, a.source)
         try:
             h.setup_postfix()
@@ -146,7 +158,14 @@ def main():
             h.postconf("-e", "max_use=100000")
             if a.postconf:
                 h.postconf("-e", *a.postconf)
-            if workers == 0:
+            if cfg.startswith("null"):
+                null = subprocess.Popen(
+                    [null_bin, "unix:%s" % h.sock] +
+                    (["edit"] if cfg == "null-edit" else []))
+                t0 = time.monotonic()
+                while not h.sock.exists() and time.monotonic() - t0 < 10:
+                    time.sleep(0.05)
+            elif workers == 0:
                 h.postconf("-e", "smtpd_milters=", "non_smtpd_milters=")
             else:
                 over = {"milter": {"workers": str(workers),
@@ -165,13 +184,22 @@ def main():
             h.start_postfix()
             rate, p50, p99, err, cpu, n = run_load(h.port, a.sessions,
                                                    a.messages)
-            name = "Postfix alone" if workers == 0 else \
-                "milter, %d worker%s" % (workers, "s" if workers > 1 else "")
+            if cfg == "null":
+                name = "null milter"
+            elif cfg == "null-edit":
+                name = "null milter, edits"
+            else:
+                name = "Postfix alone" if workers == 0 else \
+                    "milter, %d worker%s" % (workers,
+                                             "s" if workers > 1 else "")
             print("| %s | %.0f | %.1f | %.1f | %d |" % (name, rate, p50, p99, err))
             sys.stdout.flush()
             profiles.append((name, cpu, n))
             runs.setdefault(name, []).append(rate)
         finally:
+            if null is not None:
+                null.kill()
+                null.wait()
             h.close()
     if a.rounds > 1:
         print()

@@ -102,6 +102,17 @@ static const struct label labels[] = {
     {"eucjp-open", CS_EUCJP, NULL},
     {"cp51932", CS_EUCJP, NULL},
     {"cseucpkdfmtjapanese", CS_EUCJP, NULL},
+    /* JIS X 0213 (2000/2004): glibc's converters under their own names;
+     * its plane 1 agrees with NEC row 13 (①), so CP932-minded text in
+     * them decodes too. */
+    {"euc-jis-2004", CS_ICONV, "EUC-JISX0213"},
+    {"euc-jisx0213", CS_ICONV, "EUC-JISX0213"},
+    {"x-euc-jisx0213", CS_ICONV, "EUC-JISX0213"},
+    {"shift_jis-2004", CS_ICONV, "SHIFT_JISX0213"},
+    {"shift-jis-2004", CS_ICONV, "SHIFT_JISX0213"},
+    {"shift_jisx0213", CS_ICONV, "SHIFT_JISX0213"},
+    {"x-sjis_0213", CS_ICONV, "SHIFT_JISX0213"},
+    {"sjis-2004", CS_ICONV, "SHIFT_JISX0213"},
     {"utf-8", CS_UTF8, NULL},
     {"utf8", CS_UTF8, NULL},
     {"unicode-1-1-utf-8", CS_UTF8, NULL},
@@ -1279,6 +1290,11 @@ mg_charset_to_utf8(const char *charset, const char *in, gsize len,
 	if (c.nbad > 0)
 		flags |= MG_CHARSET_REPLACED;
 
+	/* A byte order mark opening the text is a signature of the
+	 * encoding, not text (Unicode 15, section 23.8): the text we deliver
+	 * is labelled, and a mark would show in some readers. */
+	if (c.out->len >= 3 && memcmp(c.out->str, "\xef\xbb\xbf", 3) == 0)
+		g_string_erase(c.out, 0, 3);
 	/* Every path above emits UTF-8; make sure of it all the same. */
 	if (!g_utf8_validate_len(c.out->str, c.out->len, NULL)) {
 		char *valid = g_utf8_make_valid(c.out->str, c.out->len);
@@ -1424,6 +1440,8 @@ static const char *const preload_names[] = {
     "ISO-2022-KR",
     "UTF-16",
     "UTF-7",
+    "EUC-JISX0213",
+    "SHIFT_JISX0213",
 };
 
 /*

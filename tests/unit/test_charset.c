@@ -385,6 +385,16 @@ test_other_iconv(void)
 	/* Charset*language (RFC 2231 §5) and odd spelling. */
 	CHECK("UTF-8*ja", "\xe3\x81\x82", "あ");
 	CHECK(" Shift_JIS ", "\x82\xa0", "あ");
+	/* JIS X 0213 under the names mailers use (𩸽 is in plane 2). */
+	CHECK("EUC-JIS-2004", "\xa4\xa2\x8f\xfd\xcc\xad\xa1", "あ𩸽①");
+	CHECK("Shift_JIS-2004",
+	    "\x82\xa0\xfc"
+	    "k\x87\x40",
+	    "あ𩸽①");
+	/* A byte order mark is a signature, not text. */
+	CHECK("UTF-8", "\xef\xbb\xbf\xe3\x81\x82", "あ");
+	CHECK("UTF-16", "\xff\xfe\x42\x30", "あ");
+	CHECK("UTF-8", "\xe3\x81\x82\xef\xbb\xbf", "あ\ufeff");
 	/* A label longer than any charset name. */
 	CHECK("a-very-long-charset-label-that-is-certainly-not-any-charset-"
 	      "name-at-all",
