@@ -4,8 +4,8 @@
  *
  *   bench_sanitize SOURCE_DIR [SECONDS_PER_KIND [KIND]]
  *
- * KIND (default all): small, html, att or rss - one kind alone, e.g. under
- * perf record.
+ * KIND (default all): small, small-unique, html, att or rss - one kind
+ * alone, e.g. under perf record.
  *
  * Kinds: a small Japanese text mail (ISO-2022-JP), an HTML mail
  * (multipart/alternative with a 20 KB HTML part), a mail with a 10 MB
@@ -13,6 +13,7 @@
  * and one 50 MB message run in a child process for its peak RSS.
  * The quarantine lives in a temp dir on the same disk as $TMPDIR.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,7 +83,7 @@ small_mail(void)
 	    "To: soumu@city.example.lg.jp\n"
 	    "Subject: =?ISO-2022-JP?B?GyRCJCpMZCQkOWckbyQ7GyhC?=\n"
 	    "Date: Mon, 11 Nov 2024 10:15:30 +0900\n"
-	    "Message-ID: <bench@example.co.jp>\n"
+	    "Message-ID: <bench-00000000@example.co.jp>\n"
 	    "MIME-Version: 1.0\n"
 	    "Content-Type: text/plain; charset=ISO-2022-JP\n"
 	    "Content-Transfer-Encoding: 7bit\n\n");
@@ -92,6 +93,7 @@ small_mail(void)
 	for (i = 0; i < 40; i++)
 		g_string_append(m, "\x1b$B$$$D$b$*@$OC$K$J$C$F$*$j$^$9!#"
 		                   "\x1b(B\n");
+	g_string_append(m, "No. 00000000\n");
 	return m;
 }
 
@@ -151,18 +153,47 @@ attachment_mail(gsize bytes)
 	return m;
 }
 
+/*
+ * With `unique`, every run gets another message: each "00000000" of the
+ * file is overwritten with the run's number first, so that libclamav's
+ * cache of clean results never answers (as behind Postfix, where every
+ * mail differs).
+ */
 static void
-bench(mugaika_engine *e, const char *label, const char *path, double secs)
+bench(mugaika_engine *e, const char *label, const char *path, double secs,
+    gboolean unique)
 {
-	int fd = open(path, O_RDONLY), out = open("/dev/null", O_WRONLY);
+	int fd = open(path, unique ? O_RDWR : O_RDONLY);
+	int out = open("/dev/null", O_WRONLY);
 	double t0 = now(), c0 = cpu(), t;
-	guint n = 0;
+	g_autoptr(GArray) marks = g_array_new(FALSE, FALSE, sizeof(off_t));
+	g_autofree char *text = NULL;
+	gsize len = 0;
+	guint n = 0, i;
 	struct stat st;
 
 	fstat(fd, &st);
+	if (unique && g_file_get_contents(path, &text, &len, NULL)) {
+		const char *p = text;
+
+		while ((p = g_strstr_len(p, len - (p - text), "00000000"))) {
+			off_t off = p - text;
+
+			g_array_append_val(marks, off);
+			p += 8;
+		}
+	}
 	do {
 		g_autoptr(GError) err = NULL;
-		mugaika_result *r = mugaika_sanitize_fd(e, fd, NULL, &err);
+		mugaika_result *r;
+		char num[9];
+
+		g_snprintf(num, sizeof(num), "%08u", n);
+		for (i = 0; i < marks->len; i++)
+			if (pwrite(fd, num, 8,
+			        g_array_index(marks, off_t, i)) != 8)
+				g_error("%s: %s", path, g_strerror(errno));
+		r = mugaika_sanitize_fd(e, fd, NULL, &err);
 
 		if (r == NULL)
 			g_error("%s: %s", label, err->message);
@@ -253,11 +284,13 @@ main(int argc, char **argv)
 	       "msgs/s wall | msgs/s CPU |\n");
 	printf("| --- | ---: | ---: | ---: | ---: |\n");
 	if (only == NULL || strcmp(only, "small") == 0)
-		bench(e, "small text (ISO-2022-JP)", p_small, secs);
+		bench(e, "small text (ISO-2022-JP)", p_small, secs, FALSE);
+	if (only == NULL || strcmp(only, "small-unique") == 0)
+		bench(e, "small text, each one new", p_small, secs, TRUE);
 	if (only == NULL || strcmp(only, "html") == 0)
-		bench(e, "HTML newsletter", p_html, secs);
+		bench(e, "HTML newsletter", p_html, secs, FALSE);
 	if (only == NULL || strcmp(only, "att") == 0)
-		bench(e, "10 MB attachment (stored)", p_att, secs);
+		bench(e, "10 MB attachment (stored)", p_att, secs, FALSE);
 	mugaika_engine_free(e);
 	if (only != NULL && strcmp(only, "rss") != 0) {
 		rm_rf(dir);
