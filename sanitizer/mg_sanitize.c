@@ -340,23 +340,12 @@ on_parser_warning(
 {
 	struct parse_warnings *pw = data;
 
-	switch (code) {
-	case GMIME_CRIT_NESTING_OVERFLOW:
+	(void)offset;
+	(void)item;
+	if (code == GMIME_CRIT_NESTING_OVERFLOW)
 		pw->nesting = TRUE;
-		/* FALLTHROUGH */
-	case GMIME_CRIT_INVALID_HEADER_NAME:
-	case GMIME_CRIT_CONFLICTING_HEADER:
-	case GMIME_CRIT_CONFLICTING_PARAMETER:
-	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
-	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-	case GMIME_WARN_MALFORMED_MULTIPART:
-	case GMIME_WARN_TRUNCATED_MESSAGE:
-	case GMIME_WARN_MALFORMED_MESSAGE:
+	if (mg_walk_parse_warning_is_critical(code))
 		pw->critical = TRUE;
-		break;
-	default:
-		break;
-	}
 }
 
 /* Bytes before the blank line that ends the top-level header block, or

@@ -111,6 +111,7 @@ mg_walk_init(struct mg_walk *w, const struct mg_policy *policy,
 	w->reasons = g_array_new(FALSE, FALSE, sizeof(enum mg_reason));
 	w->outputs =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)output_free);
+	w->saved = g_ptr_array_new_with_free_func(g_object_unref);
 }
 
 void
@@ -128,6 +129,8 @@ mg_walk_clear(struct mg_walk *w)
 		g_bytes_unref(w->tnef_body);
 	if (w->outputs != NULL)
 		g_ptr_array_unref(w->outputs);
+	if (w->saved != NULL)
+		g_ptr_array_unref(w->saved);
 	g_clear_error(&w->failure);
 	memset(w, 0, sizeof(*w));
 }
@@ -618,6 +621,9 @@ append_tnef_body(struct mg_walk *w, const struct state *st)
 }
 
 /* A leaf: text that is delivered, or a part that is removed. */
+static gboolean walk_saved_message(struct mg_walk *w, const struct state *st,
+    struct mg_part *p, GBytes *b, const char *path);
+
 static void
 walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
     const char *path, gboolean top, gboolean related_resource)
@@ -653,6 +659,14 @@ walk_leaf(struct mg_walk *w, const struct state *st, GMimeObject *o,
 			p->reason = MG_REASON_INLINE_IMAGE;
 		else if (st->quote > 0)
 			p->reason = MG_REASON_EMBEDDED_MESSAGE;
+		if (!st->skipping) {
+			p->detected_type = mg_detect_type(
+			    g_bytes_get_data(b, NULL), g_bytes_get_size(b));
+			if (g_strcmp0(p->detected_type, "message/rfc822") ==
+			        0 &&
+			    walk_saved_message(w, st, p, b, path))
+				return;
+		}
 		enum mg_reason before = p->reason;
 		guint n_reasons = w->reasons->len;
 
@@ -868,6 +882,101 @@ append_message_heading(
 	g_string_free(h, TRUE);
 }
 
+/* An attached message: its heading, then its body one quote level in
+ * (its parts are PATH.1...). */
+static void
+walk_inner_message(struct mg_walk *w, const struct state *parent,
+    GMimeMessage *m, const char *path)
+{
+	g_autofree char *inner = g_strdup_printf("%s.1", path);
+	struct state st = *parent;
+	GMimeObject *body;
+
+	st.quote++;
+	if (!st.skipping)
+		append_message_heading(w, &st, m);
+	body = g_mime_message_get_mime_part(m);
+	if (body != NULL)
+		walk_object(w, &st, body, inner, TRUE, FALSE);
+}
+
+gboolean
+mg_walk_parse_warning_is_critical(GMimeParserWarning code)
+{
+	switch (code) {
+	case GMIME_CRIT_NESTING_OVERFLOW:
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+	case GMIME_CRIT_CONFLICTING_HEADER:
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+	case GMIME_WARN_MALFORMED_MULTIPART:
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+	case GMIME_WARN_MALFORMED_MESSAGE:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+static void
+on_saved_warning(
+    gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+	(void)offset;
+	(void)item;
+	if (mg_walk_parse_warning_is_critical(code))
+		*(gboolean *)data = TRUE;
+}
+
+/*
+ * An attachment whose bytes are a mail (libmagic: message/rfc822): a
+ * .eml sent as application/octet-stream, or a .msg that is RFC 822 text
+ * rather than an Outlook item.  It is walked as an attached message is:
+ * its text is delivered under its heading, and its attachments are
+ * inspected (and in CDR mode rebuilt) one level deeper, under the same
+ * depth, part and size budget.  The same GMime parser as the message;
+ * FALSE (the caller goes on with it as a file) when the parse warns of
+ * anything critical.  The parsed message lives until the walk is
+ * cleared.
+ */
+static gboolean
+walk_saved_message(struct mg_walk *w, const struct state *st, struct mg_part *p,
+    GBytes *b, const char *path)
+{
+	GMimeParserOptions *po;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *m;
+	gboolean critical = FALSE;
+	gsize len;
+	const guint8 *data = g_bytes_get_data(b, &len);
+
+	if (len == 0)
+		return FALSE;
+	po = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(
+	    po, on_saved_warning, &critical);
+	stream = g_mime_stream_mem_new_with_buffer((const char *)data, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(parser, po);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(po);
+	if (m == NULL)
+		return FALSE;
+	if (critical || g_mime_message_get_mime_part(m) == NULL) {
+		g_object_unref(m);
+		return FALSE;
+	}
+	g_ptr_array_add(w->saved, m);
+	p->action = MG_ACTION_CONVERTED;
+	p->reason = MG_REASON_NONE;
+	walk_inner_message(w, st, m, path);
+	return TRUE;
+}
+
 static void
 walk_object(struct mg_walk *w, const struct state *parent, GMimeObject *o,
     const char *path, gboolean top, gboolean related_res)
@@ -907,21 +1016,13 @@ walk_object(struct mg_walk *w, const struct state *parent, GMimeObject *o,
 		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
 		struct mg_part *p =
 		    add_part(w, path, o, MG_ACTION_CONVERTED, MG_REASON_NONE);
-		g_autofree char *inner = g_strdup_printf("%s.1", path);
-		GMimeObject *body;
 
 		if (st.skipping) {
 			p->action = MG_ACTION_SKIPPED;
 			p->reason = MG_REASON_ALTERNATIVE;
 		}
-		if (m == NULL)
-			return;
-		st.quote++;
-		if (!st.skipping)
-			append_message_heading(w, &st, m);
-		body = g_mime_message_get_mime_part(m);
-		if (body != NULL)
-			walk_object(w, &st, body, inner, TRUE, FALSE);
+		if (m != NULL)
+			walk_inner_message(w, &st, m, path);
 		return;
 	}
 	if (GMIME_IS_PART(o)) {

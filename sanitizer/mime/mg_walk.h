@@ -79,7 +79,8 @@ struct mg_walk {
 	GPtrArray *outputs; /* struct mg_output *, the files delivered */
 	guint64 cdr_bytes;  /* nested files handed back by modules */
 	guint cdr_files;
-	GError *failure; /* an environment failure (tempfail), or NULL */
+	GError *failure;  /* an environment failure (tempfail), or NULL */
+	GPtrArray *saved; /* GMimeMessage *: attachments that were mails */
 };
 
 void mg_walk_init(struct mg_walk *w, const struct mg_policy *policy,
@@ -88,6 +89,10 @@ void mg_walk_clear(struct mg_walk *w);
 
 /* Walk the whole message. */
 void mg_walk_message(struct mg_walk *w, GMimeMessage *msg);
+
+/* A GMime parser warning that makes a parse untrustworthy: the message
+ * is held (mg_sanitize.c), a saved mail is left to be a file. */
+gboolean mg_walk_parse_warning_is_critical(GMimeParserWarning code);
 
 /* Record a message-level reason (once). */
 void mg_walk_add_reason(struct mg_walk *w, enum mg_reason r);

@@ -434,6 +434,42 @@ def check_tnef(rn, source):
           "tnef: the HTML body inside winmail.dat becomes the text")
 
 
+def check_saved_mail(rn):
+    """A mail saved to a file and attached as application/octet-stream
+    (a .eml, or a .msg that is RFC 822 text): walked as an attached
+    message, so its text is delivered and its own attachments are
+    rebuilt and delivered next to the outer ones."""
+    inner = mail([("内側.pdf", pdf_with_js("INNER PAGE"), "application/pdf")],
+                 subject="保存されたメール",
+                 text="内側の本文です。\n")
+    for name in ("保存.msg", "saved.eml"):
+        rc, out, rep = rn.run(mail([(name, inner,
+                                     "application/octet-stream")]))
+        msg = email.message_from_bytes(out, policy=policy.default)
+        files = {f[0]: f for f in files_of(msg)}
+        text = next(p for p in msg.walk()
+                    if not p.is_multipart()).get_content()
+        check(rc == 0 and "内側の本文です。" in text and
+              "保存されたメール" in text,
+              "saved mail %s: its text is delivered" % name)
+        pdf = files.get("内側.pdf")
+        check(pdf is not None,
+              "saved mail %s: its PDF is delivered: %s" %
+              (name, sorted(files)))
+        check(pdf is not None and b"pwned" not in pdf[2] and
+              b"exportDataObject" not in pdf[2],
+              "saved mail %s: its PDF is rebuilt without the scripts" %
+              name)
+        check(name not in files,
+              "saved mail %s: the file itself is not delivered" % name)
+        p = part(rep, name)
+        check(p.get("action") == "converted" and
+              p.get("detected_type") == "message/rfc822",
+              "saved mail %s: reported converted, message/rfc822: %r" %
+              (name, {k: p.get(k) for k in ("action", "reason",
+                                              "detected_type")}))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -445,6 +481,7 @@ def main():
         check_main(rn)
         check_options(rn)
         check_tnef(rn, a.source)
+        check_saved_mail(rn)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     if FAILS:
