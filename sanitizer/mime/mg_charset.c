@@ -899,11 +899,14 @@ has_jis_escape(const guint8 *in, gsize len)
  * never produces: JIS rows 1-5 (punctuation, full-width letters, kana)
  * and rows 16-47 (level 1 kanji).  Half-width kana and level 2 kanji are
  * counted but not strong, since Latin-1 letters misread land there.
+ * Half-width kana are counted apart: a short Japanese line such as
+ * "会議 10:00 開始 ｱｲｳ" has as many of them as kanji.
  */
 struct jscore {
 	gboolean valid;
 	gsize strong;
 	gsize total;
+	gsize halfwidth; /* of total */
 };
 
 static void
@@ -920,6 +923,7 @@ score_sjis(const guint8 *in, gsize len, struct jscore *s)
 			i++;
 		} else if (b >= 0xa1 && b <= 0xdf) {
 			s->total++;
+			s->halfwidth++;
 			i++;
 		} else if (is_sjis_lead(b) && i + 1 < len &&
 		           is_sjis_trail(in[i + 1])) {
@@ -949,6 +953,7 @@ score_euc(const guint8 *in, gsize len, struct jscore *s)
 		} else if (b == 0x8e && i + 1 < len && in[i + 1] >= 0xa1 &&
 		           in[i + 1] <= 0xdf) {
 			s->total++;
+			s->halfwidth++;
 			i += 2;
 		} else if (b == 0x8f && i + 2 < len && in[i + 1] >= 0xa1 &&
 		           in[i + 1] <= 0xfe && in[i + 2] >= 0xa1 &&
@@ -968,11 +973,16 @@ score_euc(const guint8 *in, gsize len, struct jscore *s)
 	}
 }
 
-/* At least two thirds of the characters strong, and at least one. */
+/* At least one strong character, two thirds of the characters but the
+ * half-width kana strong, and no more than twice as many half-width kana
+ * as strong ones (Latin-1's capitals and ß misread as Shift_JIS are all
+ * half-width kana). */
 static gboolean
 looks_japanese(const struct jscore *s)
 {
-	return s->valid && s->strong > 0 && s->strong * 3 >= s->total * 2;
+	return s->valid && s->strong > 0 &&
+	       s->strong * 3 >= (s->total - s->halfwidth) * 2 &&
+	       s->strong * 2 >= s->halfwidth;
 }
 
 static const char *

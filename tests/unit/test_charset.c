@@ -299,6 +299,22 @@ test_missing(void)
 	    "会議資料.pdf");
 	CHECK(NULL, "\xb2\xf1\xb5\xc4\xbb\xf1\xce\xc1.pdf", "会議資料.pdf");
 
+	/* A short line with as many half-width kana as kanji:
+	 * 会議 10:00 開始 ｱｲｳ. */
+	CHECK(NULL,
+	    "\x89\xef\x8b"
+	    "c 10:00 \x8a"
+	    "J\x8en \xb1\xb2\xb3",
+	    "会議 10:00 開始 ｱｲｳ");
+	CHECK(NULL,
+	    "\xb2\xf1\xb5\xc4 10:00 \xb3\xab\xbb\xcf \x8e\xb1\x8e\xb2\x8e\xb3",
+	    "会議 10:00 開始 ｱｲｳ");
+	CHECK("us-ascii",
+	    "\x89\xef\x8b"
+	    "c 10:00 \x8a"
+	    "J\x8en \xb1\xb2\xb3",
+	    "会議 10:00 開始 ｱｲｳ");
+
 	/* Unknown labels mean the same as none. */
 	f = CHECK("x-unknown", sentence_sjis, SENTENCE);
 	g_assert_true(f & MG_CHARSET_DETECTED);
@@ -371,6 +387,22 @@ test_latin1(void)
 	CHECK("iso-8859-1", "\x81", "\xc2\x81"); /* U+0081 */
 	/* 7-bit text in a Latin-1 label is not a detection. */
 	g_assert_cmpuint(CHECK("iso-8859-1", "plain", "plain"), ==, 0);
+	/* Capitals and ß read as Shift_JIS are half-width kana, and a
+	 * quote mark before a letter a kanji: still Latin-1. */
+	g_assert_cmpuint(CHECK("iso-8859-1",
+	                     "\x93\xdc"
+	                     "ber\x94 GR\xd6\xdf"
+	                     "E \xc4RGER \xc9T\xc9",
+	                     "\u201c\u00dcber\u201d GR\u00d6\u00dfE "
+	                     "\u00c4RGER \u00c9T\u00c9"),
+	    ==, 0);
+	/* Valid Shift_JIS with one kanji and more half-width kana: Latin-1
+	 * capitals, not Japanese. */
+	g_assert_cmpstr(mg_charset_detect("\x93\xdc"
+	                                  "BER GR\xd6\xdf"
+	                                  "E \xc4RGER",
+	                    17),
+	    !=, "CP932");
 	/* An ASCII label on Latin-1 text: nothing else fits. */
 	CHECK("us-ascii", "caf\xe9", NULL);
 }
