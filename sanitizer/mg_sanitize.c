@@ -436,6 +436,15 @@ has_8bit(const char *s)
 	return FALSE;
 }
 
+/* Raw text a header must not carry on as it is: 8-bit bytes, or the
+ * escape sequences of raw ISO-2022-JP (old Japanese mailers wrote JIS
+ * into headers without RFC 2047; many readers now show it as garbage). */
+static gboolean
+needs_reencoding(const char *raw)
+{
+	return has_8bit(raw) || (raw != NULL && strchr(raw, 0x1b) != NULL);
+}
+
 static gboolean
 is_address_header(const char *name)
 {
@@ -513,8 +522,8 @@ decode_safe(const char *raw)
 	return header_text_safe(dec);
 }
 
-/* Re-encode a header value that arrived as raw 8-bit bytes, so the output
- * is plain RFC 5322 (RFC 2047 words in UTF-8). */
+/* Re-encode a header value that arrived as raw 8-bit bytes or raw JIS, so
+ * the output is plain RFC 5322 (RFC 2047 words in UTF-8). */
 static char *
 reencode_8bit(const char *name, const char *raw)
 {
@@ -601,7 +610,8 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 			 * UTF-8 words: mailers split ISO-2022-JP characters
 			 * across words and use NEC/IBM extensions, which
 			 * readers that decode word by word show as garbage. */
-			if (strstr(h->raw, "=?") != NULL || has_8bit(h->raw)) {
+			if (strstr(h->raw, "=?") != NULL ||
+			    needs_reencoding(h->raw)) {
 				g_autofree char *dec = decode_safe(h->raw);
 				g_autofree char *enc = mg_header_encode(dec);
 
@@ -610,7 +620,7 @@ build_edits(const struct mg_policy *pol, GPtrArray *headers,
 			}
 			continue;
 		}
-		if (has_8bit(h->raw)) {
+		if (needs_reencoding(h->raw)) {
 			g_autofree char *enc = reencode_8bit(h->name, h->raw);
 
 			add_edit(edits, MUGAIKA_HDR_CHANGE, h->name, idx, enc);

@@ -412,12 +412,46 @@ skip_cfws(const char *p, const char *end)
 	return p;
 }
 
-/* Read a quoted string at p ('"'), undoing quoted pairs. */
+static gboolean
+is_sjis_lead_byte(guchar b)
+{
+	return (b >= 0x81 && b <= 0x9f) || (b >= 0xe0 && b <= 0xfc);
+}
+
+/*
+ * Raw 8-bit bytes in a quoted string that are not UTF-8: read as Shift_JIS
+ * (what old Japanese mailers put in file names).  Its characters whose
+ * second byte is '\\' (表, ソ, 能, 予: "dame-moji") would otherwise be
+ * taken for quoted pairs, eating the next character or the closing quote.
+ */
+static gboolean
+quoted_is_sjis(const char *p, const char *end)
+{
+	const char *q;
+	gboolean eight = FALSE;
+
+	for (q = p + 1; q < end && *q != '"'; q++) {
+		if (*q == '\\' && q + 1 < end)
+			q++;
+		eight |= (guchar)*q >= 0x80;
+	}
+	return eight && !g_utf8_validate_len(p + 1, q - (p + 1), NULL);
+}
+
+/* Read a quoted string at p ('"'), undoing quoted pairs (see
+ * quoted_is_sjis for raw Shift_JIS). */
 static const char *
 read_quoted(const char *p, const char *end, GString *val)
 {
+	gboolean sjis = quoted_is_sjis(p, end);
+	gboolean trail = FALSE; /* this byte ends a Shift_JIS character */
+
 	for (p++; p < end && *p != '"'; p++) {
-		if (*p == '\\' && p + 1 < end)
+		if (trail)
+			trail = FALSE;
+		else if (sjis && is_sjis_lead_byte((guchar)*p))
+			trail = TRUE;
+		else if (*p == '\\' && p + 1 < end)
 			p++;
 		if (val->len < PARAM_MAX)
 			g_string_append_c(val, *p);

@@ -246,6 +246,22 @@ test_param_rfc2231(void)
 	check_param("attachment; name*x=a", "name", NULL);
 }
 
+/* Raw Shift_JIS in a quoted file name: characters whose second byte is
+ * a backslash (表 95 5C, ソ 83 5C) are not quoted pairs. */
+static void
+test_param_sjis_backslash(void)
+{
+	check_param("attachment; filename=\"\x8c\xa9\x90\xcf\x95\\.pdf\"",
+	    "filename", "見積表.pdf");
+	check_param(
+	    "attachment; filename=\"\x83\\\"; size=3", "filename", "ソ");
+	check_param("attachment; filename=\"\x83\\\"; size=3", "size", "3");
+	/* UTF-8 and ASCII keep their quoted pairs. */
+	check_param("attachment; filename=\"a\\\"b\"", "filename", "a\"b");
+	check_param("attachment; filename=\"\xe8\xa1\xa8\\\".pdf\"", "filename",
+	    "表\".pdf");
+}
+
 static void
 test_param_prefer_2231(void)
 {
@@ -505,6 +521,8 @@ main(int argc, char **argv)
 	g_test_add_func("/header/param/comments", test_param_comments);
 	g_test_add_func("/header/param/rfc2231", test_param_rfc2231);
 	g_test_add_func("/header/param/prefer-2231", test_param_prefer_2231);
+	g_test_add_func(
+	    "/header/param/sjis-backslash", test_param_sjis_backslash);
 	g_test_add_func("/header/param/rfc2047", test_param_2047);
 	g_test_add_func("/header/filename", test_filename);
 	g_test_add_func("/header/large", test_large);
