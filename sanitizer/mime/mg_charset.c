@@ -1300,11 +1300,6 @@ mg_charset_to_utf8(const char *charset, const char *in, gsize len,
 	if (c.nbad > 0)
 		flags |= MG_CHARSET_REPLACED;
 
-	/* A byte order mark opening the text is a signature of the
-	 * encoding, not text (Unicode 15, section 23.8): the text we deliver
-	 * is labelled, and a mark would show in some readers. */
-	if (c.out->len >= 3 && memcmp(c.out->str, "\xef\xbb\xbf", 3) == 0)
-		g_string_erase(c.out, 0, 3);
 	/* Every path above emits UTF-8; make sure of it all the same. */
 	if (!g_utf8_validate_len(c.out->str, c.out->len, NULL)) {
 		char *valid = g_utf8_make_valid(c.out->str, c.out->len);

@@ -479,6 +479,13 @@ part_utf8(GMimeObject *o, GBytes *b, gboolean html)
 		cs = meta;
 	}
 	u = mg_charset_to_utf8(cs, data, len, &ulen, NULL);
+	/* A byte order mark opening a text part is a signature of its
+	 * encoding, not text (Unicode 15, section 23.8): what we deliver is
+	 * labelled, and a mark would show in some readers. */
+	if (ulen >= 3 && memcmp(u, "\xef\xbb\xbf", 3) == 0) {
+		memmove(u, u + 3, ulen - 2);
+		ulen -= 3;
+	}
 	if (!html) {
 		const char *fmt =
 		    g_mime_object_get_content_type_parameter(o, "format");

@@ -423,10 +423,11 @@ test_other_iconv(void)
 	    "\x82\xa0\xfc"
 	    "k\x87\x40",
 	    "あ𩸽①");
-	/* A byte order mark is a signature, not text. */
-	CHECK("UTF-8", "\xef\xbb\xbf\xe3\x81\x82", "あ");
+	/* A byte order mark: UTF-16's is consumed by the decoder; a UTF-8
+	 * one stays here (a text part drops it: mg_walk.c part_utf8, corpus
+	 * case utf8_bom_body; a header word keeps what it says). */
 	CHECK("UTF-16", "\xff\xfe\x42\x30", "あ");
-	CHECK("UTF-8", "\xe3\x81\x82\xef\xbb\xbf", "あ\ufeff");
+	CHECK("UTF-8", "\xef\xbb\xbf\xe3\x81\x82", "\ufeffあ");
 	/* A label longer than any charset name. */
 	CHECK("a-very-long-charset-label-that-is-certainly-not-any-charset-"
 	      "name-at-all",
