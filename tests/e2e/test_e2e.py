@@ -50,7 +50,8 @@ Checks, in the order they run (one milter restart between groups):
                 1, 7 and 65,535 bytes give identical edits; per-connection
                 negotiation; abort and two messages on one connection
   recycle/*     worker_max_jobs = 2 over TCP: workers replaced all the
-                time, every message answered, the master up
+                time, every message answered, the master up; then the
+                real Postfix over TCP (protocol/postfix_over_tcp)
   final/*       sent = delivered + still queued, nothing delivered raw,
                 no sanitizer report in the milter's log
 
@@ -67,6 +68,7 @@ import io
 import json
 import os
 import re
+import subprocess
 import shutil
 import signal
 import sys
@@ -1696,6 +1698,37 @@ class E2E:
                         len(seen))
         self.res.check(name, errs, "over TCP, %d workers seen, %.2fs" % (
             len(seen), time.monotonic() - t0))
+        self.check_postfix_over_tcp(port)
+
+    def postfix_milter(self, spec):
+        """Point Postfix at the milter on `spec` and wait for its master
+        to have reloaded (new smtpd processes read the new setting)."""
+        before = self.h.maillog_text().count("reload -- version")
+        self.h.postconf("-e", "smtpd_milters=" + spec,
+                        "non_smtpd_milters=" + spec)
+        subprocess.run([self.h.tools["postfix"], "-c", str(self.h.etc),
+                        "reload"], capture_output=True, timeout=30,
+                       check=True)
+        end = time.monotonic() + 20
+        while time.monotonic() < end and \
+                self.h.maillog_text().count("reload -- version") <= before:
+            time.sleep(0.1)
+        time.sleep(1)  # idle smtpd processes of the old setting leave
+
+    def check_postfix_over_tcp(self, port):
+        """The real Postfix speaking to the milter over TCP (every step
+        answered, TCP_NODELAY): a mail goes through sanitized, as over
+        the unix socket."""
+        name = "protocol/postfix_over_tcp"
+        errs = []
+        try:
+            self.postfix_milter("inet:127.0.0.1:%d" % port)
+            errs = self.ordinary_mail_errs(name, "TCP経由の本文です。")
+        except Exception as e:
+            errs.append("%s: %s" % (type(e).__name__, e))
+        finally:
+            self.postfix_milter("unix:%s" % self.h.sock)
+        self.res.check(name, errs)
 
     @staticmethod
     def normalized_mods(r):
