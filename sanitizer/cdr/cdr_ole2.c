@@ -49,7 +49,10 @@
  *    Macros, \x01Ole10Native, \x03OCXNAME, \x03OCXDATA, \x03ObjInfo, or a
  *    \x01CompObj or ObjectPool below the root): refused;
  *  - other OLE2 files (Ichitaro .jtd, Outlook .msg, Visio, MSI, ...) have
- *    no rebuild path here: MG_REASON_UNSUPPORTED.
+ *    no rebuild path here: MG_REASON_UNSUPPORTED.  An Outlook item is
+ *    read instead by mg_cdr_ole2_msg_read() ([MS-OXMSG]: its subject,
+ *    sender, recipients' names, sent time, body and attachments), for the
+ *    walk to treat it as an attached mail (mime/mg_walk.c).
  *
  * A rebuilt file is a new compound file written by libgsf, every storage
  * and stream copied byte for byte but the removed ones, the root's and
@@ -92,6 +95,7 @@
 #include <gsf/gsf-utils.h>
 
 #include "cdr/cdr_ole2.h"
+#include "mime/mg_charset.h"
 
 #define OLE2_MAGIC "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -133,6 +137,9 @@
 /* The encryption probe reads at most this much of any stream (and looks
  * at up to MAX_ENTRIES directory entries). */
 #define PROBE_MAX_READ (64 * 1024)
+/* A string property of an Outlook item (subject, body, names): longer
+ * ones are cut here (a body of 16 MiB is not a mail one reads). */
+#define MSG_MAX_STRING (16 * 1024 * 1024)
 
 enum kind {
 	K_NONE,
@@ -1952,6 +1959,249 @@ mg_cdr_ole2_encrypted(const guint8 *data, gsize len)
 		      (find_kind(&o) && doc_encrypted(&o, &why));
 	ole2_clear(&o);
 	return enc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Outlook items ([MS-OXMSG] 2.1).                                    */
+
+#define MSG_PROPS "__properties_version1.0"
+#define MSG_ATTACH "__attach_version1.0_#"
+/* Property types of the streams we read (MS-OXCDATA 2.11.1). */
+#define PT_STRING8 0x001E
+#define PT_UNICODE 0x001F
+#define PT_BINARY 0x0102
+#define PT_OBJECT 0x000D
+#define PT_LONG 0x0003
+#define PT_SYSTIME 0x0040
+
+/* The entry at `dir`/__substg1.0_PPPPTTTT ("" for the root), or -1. */
+static int
+msg_ent(struct ole2 *o, const char *dir, guint16 id, guint16 type)
+{
+	g_autofree char *path = g_strdup_printf(
+	    "%s%s__substg1.0_%04X%04X", dir, *dir != '\0' ? "/" : "", id, type);
+	gpointer v = g_hash_table_lookup(o->by_path, path);
+	guint i;
+
+	if (v != NULL)
+		return GPOINTER_TO_INT(v) - 1;
+	/* Names are compared without case in a compound file. */
+	for (i = 1; i < o->ents->len; i++)
+		if (g_ascii_strcasecmp(ent(o, i)->path, path) == 0)
+			return (int)i;
+	return -1;
+}
+
+static GBytes *
+msg_stream(struct ole2 *o, int i, gsize max)
+{
+	gsize n;
+	guint8 *b;
+
+	if (i < 0 || ent(o, i)->type != T_STREAM)
+		return NULL;
+	b = ent_read(o, ent(o, i), max, &n);
+	return b != NULL ? g_bytes_new_take(b, n) : NULL;
+}
+
+/* A string property: PT_UNICODE (UTF-16LE), else PT_STRING8 in the
+ * item's code page `cp` (detected when NULL). */
+static char *
+msg_string(struct ole2 *o, const char *dir, guint16 id, const char *cp)
+{
+	g_autoptr(GBytes) b =
+	    msg_stream(o, msg_ent(o, dir, id, PT_UNICODE), MSG_MAX_STRING);
+	gsize len;
+	const char *d;
+
+	if (b != NULL) {
+		d = g_bytes_get_data(b, &len);
+		return mg_charset_to_utf8(
+		    "UTF-16LE", d, len & ~(gsize)1, NULL, NULL);
+	}
+	b = msg_stream(o, msg_ent(o, dir, id, PT_STRING8), MSG_MAX_STRING);
+	if (b == NULL)
+		return NULL;
+	d = g_bytes_get_data(b, &len);
+	return mg_charset_to_utf8(cp, d, len, NULL, NULL);
+}
+
+/* A string without the NULs that end it, or NULL when it is empty. */
+static char *
+msg_text(char *s)
+{
+	if (s != NULL)
+		g_strstrip(s);
+	if (s != NULL && *s == '\0') {
+		g_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * The fixed-size properties of the message (2.4.1: a 32-byte header,
+ * then 16-byte entries of tag, flags and value): its code page
+ * (PidTagInternetCodepage, PidTagMessageCodepage) and when it was sent.
+ */
+static void
+msg_props(struct ole2 *o, char **cp_r, GDateTime **date_r)
+{
+	g_autoptr(GBytes) b = msg_stream(o, root_child(o, MSG_PROPS), 1 << 20);
+	guint32 cp = 0;
+	gsize len, off;
+	const guint8 *d;
+
+	*cp_r = NULL;
+	*date_r = NULL;
+	if (b == NULL)
+		return;
+	d = g_bytes_get_data(b, &len);
+	for (off = 32; off + 16 <= len; off += 16) {
+		guint32 tag = le32(d + off);
+		guint16 id = (guint16)(tag >> 16), type = (guint16)tag;
+
+		if (type == PT_LONG && (id == 0x3FDE || (id == 0x3FFD && !cp)))
+			cp = le32(d + off + 8);
+		else if (type == PT_SYSTIME && id == 0x0039 &&
+		         *date_r == NULL) {
+			/* FILETIME: 100 ns since 1601. */
+			guint64 ft = (guint64)le32(d + off + 8) |
+			             (guint64)le32(d + off + 12) << 32;
+			gint64 secs = (gint64)(ft / 10000000u) - 11644473600;
+
+			if (ft != 0 && secs > 0 && secs < 253402300799)
+				*date_r = g_date_time_new_from_unix_utc(secs);
+		}
+	}
+	if (cp == 65001)
+		*cp_r = g_strdup("UTF-8");
+	else if (cp == 932 || cp == 50220 || cp == 50221 || cp == 50222 ||
+	         cp == 51932)
+		*cp_r = g_strdup(cp == 932     ? "CP932"
+		                 : cp == 51932 ? "EUC-JP"
+		                               : "ISO-2022-JP");
+	else if (cp >= 874 && cp <= 1258)
+		*cp_r = g_strdup_printf("CP%u", cp);
+}
+
+void
+mg_cdr_ole2_msg_free(struct mg_ole2_msg *m)
+{
+	guint i;
+
+	if (m == NULL)
+		return;
+	g_free(m->subject);
+	g_free(m->from_name);
+	g_free(m->from_addr);
+	g_free(m->to);
+	g_free(m->cc);
+	if (m->date != NULL)
+		g_date_time_unref(m->date);
+	g_free(m->body);
+	if (m->html != NULL)
+		g_bytes_unref(m->html);
+	for (i = 0; m->files != NULL && i < m->files->len; i++) {
+		struct mg_ole2_msg_file *f = g_ptr_array_index(m->files, i);
+
+		g_free(f->name);
+		g_free(f->mime);
+		g_bytes_unref(f->data);
+		g_free(f);
+	}
+	if (m->files != NULL)
+		g_ptr_array_unref(m->files);
+	g_free(m);
+}
+
+/* The attachment in root storage `e` (2.2.2), or NULL (m->skipped). */
+static struct mg_ole2_msg_file *
+msg_attachment(struct ole2 *o, struct mg_ole2_msg *m, const struct ent *e,
+    const char *cp, guint64 *left)
+{
+	static const guint16 names[] = {0x3707, 0x3704, 0x3001};
+	struct mg_ole2_msg_file *f;
+	int di = msg_ent(o, e->path, 0x3701, PT_BINARY);
+	gsize i;
+
+	if (di < 0 || ent(o, di)->type != T_STREAM ||
+	    ent(o, di)->size > *left) {
+		/* An embedded item (PT_OBJECT storage), an OLE object, a
+		 * reference, or past the budget: not taken out. */
+		m->skipped++;
+		return NULL;
+	}
+	f = g_new0(struct mg_ole2_msg_file, 1);
+	f->data = msg_stream(o, di, G_MAXSIZE);
+	if (f->data == NULL) {
+		g_free(f);
+		m->skipped++;
+		return NULL;
+	}
+	*left -= g_bytes_get_size(f->data);
+	for (i = 0; i < G_N_ELEMENTS(names) && f->name == NULL; i++)
+		f->name = msg_text(msg_string(o, e->path, names[i], cp));
+	f->mime = msg_text(msg_string(o, e->path, 0x370E, cp));
+	return f;
+}
+
+struct mg_ole2_msg *
+mg_cdr_ole2_msg_read(
+    const guint8 *data, gsize len, guint64 max_bytes, char **why_r)
+{
+	g_autofree char *cp = NULL;
+	struct mg_ole2_msg *m = NULL;
+	struct ole2 o;
+	guint64 left = max_bytes;
+	guint i;
+
+	*why_r = NULL;
+	ole2_init(&o, MAX_ENTRIES, MAX_NESTING);
+	if (data == NULL || !cfb_open(&o, data, len)) {
+		*why_r = g_strdup(
+		    o.detail != NULL ? o.detail : "not an OLE2 compound file");
+		goto out;
+	}
+	if (root_child(&o, MSG_PROPS) < 0) {
+		*why_r = g_strdup("not an Outlook item (no " MSG_PROPS ")");
+		goto out;
+	}
+	m = g_new0(struct mg_ole2_msg, 1);
+	m->files = g_ptr_array_new();
+	msg_props(&o, &cp, &m->date);
+	m->subject = msg_text(msg_string(&o, "", 0x0037, cp));
+	m->from_name = msg_text(msg_string(&o, "", 0x0C1A, cp));
+	m->from_addr = msg_text(msg_string(&o, "", 0x5D01, cp));
+	if (m->from_addr == NULL)
+		m->from_addr = msg_text(msg_string(&o, "", 0x0C1F, cp));
+	m->to = msg_text(msg_string(&o, "", 0x0E04, cp));
+	m->cc = msg_text(msg_string(&o, "", 0x0E03, cp));
+	m->body = msg_string(&o, "", 0x1000, cp);
+	if (m->body == NULL) {
+		m->html = msg_stream(
+		    &o, msg_ent(&o, "", 0x1013, PT_BINARY), MSG_MAX_STRING);
+		if (m->html == NULL) {
+			char *h = msg_string(&o, "", 0x1013, cp);
+
+			if (h != NULL)
+				m->html = g_bytes_new_take(h, strlen(h));
+		}
+	}
+	for (i = 1; i < o.ents->len; i++) {
+		const struct ent *e = ent(&o, i);
+		struct mg_ole2_msg_file *f;
+
+		if (e->parent != 0 || e->type != T_STORAGE ||
+		    !name_prefix(e, MSG_ATTACH))
+			continue;
+		f = msg_attachment(&o, m, e, cp, &left);
+		if (f != NULL)
+			g_ptr_array_add(m->files, f);
+	}
+out:
+	ole2_clear(&o);
+	return m;
 }
 
 const struct mg_cdr_module mg_cdr_ole2 = {"ole2", bid, rebuild};

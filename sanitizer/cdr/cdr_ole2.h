@@ -24,4 +24,35 @@ extern const struct mg_cdr_module mg_cdr_ole2;
  */
 gboolean mg_cdr_ole2_encrypted(const guint8 *data, gsize len);
 
+/*
+ * An Outlook item (.msg, [MS-OXMSG]): a compound file whose properties
+ * are streams named __substg1.0_PPPPTTTT.  What mg_cdr_ole2_msg_read()
+ * takes out of one, every string UTF-8 (NULL when absent).
+ */
+struct mg_ole2_msg_file {
+	char *name;   /* PidTagAttachLongFilename, ...Filename, DisplayName */
+	char *mime;   /* PidTagAttachMimeTag */
+	GBytes *data; /* PidTagAttachDataBinary */
+};
+
+struct mg_ole2_msg {
+	char *subject, *from_name, *from_addr, *to, *cc;
+	GDateTime *date;  /* PidTagClientSubmitTime, or NULL */
+	char *body;       /* PidTagBody */
+	GBytes *html;     /* PidTagHtml, raw bytes, when there is no body */
+	GPtrArray *files; /* struct mg_ole2_msg_file *, in storage order */
+	guint skipped;    /* attachments not taken out: embedded items, OLE */
+};
+
+/*
+ * Read `data` as an Outlook item.  Untrusted input: the compound file is
+ * checked whole first by the module's strict reader; every property is
+ * read at its declared size, which its chain covers; attachments' bytes
+ * together at most `max_bytes`.  NULL (and *why_r, which the caller
+ * frees) when it is not an Outlook item or cannot be read.
+ */
+struct mg_ole2_msg *mg_cdr_ole2_msg_read(
+    const guint8 *data, gsize len, guint64 max_bytes, char **why_r);
+void mg_cdr_ole2_msg_free(struct mg_ole2_msg *m);
+
 #endif

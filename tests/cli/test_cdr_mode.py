@@ -470,6 +470,30 @@ def check_saved_mail(rn):
                                               "detected_type")}))
 
 
+def check_outlook_item(rn, source):
+    """An Outlook item (.msg) attached: its text delivered, its PDF and
+    text file rebuilt and delivered next to the outer attachments."""
+    data = open(os.path.join(source, "corpus", "text",
+                             "outlook_item_msg_attachment", "input.eml"),
+                "rb").read()
+    rc, out, rep = rn.run(data)
+    msg = email.message_from_bytes(out, policy=policy.default)
+    files = {f[0]: f for f in files_of(msg)}
+    text = next(p for p in msg.walk() if not p.is_multipart()).get_content()
+    check(rc == 0 and "契約書のドラフトを添付します。①㈱" in text,
+          "outlook item: its text is delivered")
+    check(set(files) == {"契約書ドラフト.pdf", "件名.txt"},
+          "outlook item: its attachments are delivered rebuilt: %s" %
+          sorted(files))
+    pdf = files.get("契約書ドラフト.pdf")
+    check(pdf is not None and pdf[2].startswith(b"%PDF"),
+          "outlook item: the PDF is a PDF")
+    p = part(rep, "【ご確認】契約書ドラフト.msg")
+    check(p.get("action") == "converted" and "1 embedded" in
+          (p.get("note") or ""),
+          "outlook item: converted, the embedded item counted: %r" % p)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -482,6 +506,7 @@ def main():
         check_options(rn)
         check_tnef(rn, a.source)
         check_saved_mail(rn)
+        check_outlook_item(rn, a.source)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     if FAILS:

@@ -11,7 +11,9 @@
  *    clean" means the copy is wrong);
  *  - a rebuilt file starts with the OLE2 magic, opens with libgsf and is
  *    VERIFIED when fed back to the module;
- *  - a file passed or rebuilt is never one the probe calls encrypted.
+ *  - a file passed or rebuilt is never one the probe calls encrypted;
+ *  - the Outlook item reader (mg_cdr_ole2_msg_read) gives an item or a
+ *    reason, every string in it UTF-8, its files within the budget.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +43,45 @@ run(GBytes *in, struct mg_cdr_result *r)
 	    (r->detail == NULL || strstr(r->detail, "read back") != NULL))
 		abort();
 	return r->outcome;
+}
+
+static void
+check_utf8(const char *s)
+{
+	if (s != NULL && !g_utf8_validate(s, -1, NULL))
+		abort();
+}
+
+/* The Outlook item reader, with a 64 KiB budget for attachments. */
+static void
+check_msg(const uint8_t *data, size_t size)
+{
+	char *why = NULL;
+	struct mg_ole2_msg *m = mg_cdr_ole2_msg_read(data, size, 65536, &why);
+	gsize total = 0;
+	guint i;
+
+	if ((m == NULL) == (why == NULL))
+		abort();
+	g_free(why);
+	if (m == NULL)
+		return;
+	check_utf8(m->subject);
+	check_utf8(m->from_name);
+	check_utf8(m->from_addr);
+	check_utf8(m->to);
+	check_utf8(m->cc);
+	check_utf8(m->body);
+	for (i = 0; i < m->files->len; i++) {
+		struct mg_ole2_msg_file *f = g_ptr_array_index(m->files, i);
+
+		check_utf8(f->name);
+		check_utf8(f->mime);
+		total += g_bytes_get_size(f->data);
+	}
+	if (total > 65536)
+		abort();
+	mg_cdr_ole2_msg_free(m);
 }
 
 static void
@@ -80,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init = TRUE;
 	}
 	in = g_bytes_new(data, size);
+	check_msg(data, size);
 	(void)mg_cdr_ole2.bid("application/msword", "doc", data, size);
 	enc = mg_cdr_ole2_encrypted(data, size);
 	switch (run(in, &r)) {

@@ -1588,12 +1588,172 @@ test_external_dde(void)
 		g_test_skip("corpus-external not present");
 }
 
+/* ------------------------------------------------------------------ */
+/* Outlook items (.msg).                                              */
+
+/* A PT_UNICODE property stream: UTF-16LE without a terminator. */
+static void
+add_unicode(struct sample *s, const char *path, const char *utf8)
+{
+	glong n = 0;
+	g_autofree gunichar2 *u = g_utf8_to_utf16(utf8, -1, NULL, &n, NULL);
+	g_autoptr(GByteArray) b = g_byte_array_new();
+	glong i;
+
+	for (i = 0; i < n; i++) {
+		guint8 le[2] = {(guint8)u[i], (guint8)(u[i] >> 8)};
+
+		g_byte_array_append(b, le, 2);
+	}
+	add_bytes(s, path, b);
+}
+
+/* The fixed properties: a 32-byte header, then 16-byte entries; here the
+ * code page (932) and the submit time (2024-11-26 01:00:00 UTC). */
+static void
+add_msg_props(struct sample *s)
+{
+	g_autoptr(GByteArray) b = g_byte_array_new();
+	guint64 ft = (guint64)(1732582800 + 11644473600LL) * 10000000u;
+
+	pad_to(b, 32);
+	app32(b, 0x3FFD0003);
+	app32(b, 0x6);
+	app32(b, 932);
+	app32(b, 0);
+	app32(b, 0x00390040);
+	app32(b, 0x6);
+	app32(b, (guint32)ft);
+	app32(b, (guint32)(ft >> 32));
+	add_bytes(s, "__properties_version1.0", b);
+}
+
+#define ATT0 "__attach_version1.0_#00000000/"
+#define ATT1 "__attach_version1.0_#00000001/"
+#define ATT2 "__attach_version1.0_#00000002/"
+
+static GBytes *
+outlook_item(void)
+{
+	struct sample *s = sample_new(NULL);
+	static const char pdf[] =
+	    "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+	    "2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+	    "3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>\n"
+	    "endobj\nxref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n"
+	    "0000000058 00000 n \n0000000115 00000 n \ntrailer\n"
+	    "<< /Size 4 /Root 1 0 R >>\nstartxref\n186\n%%EOF\n";
+	/* 件名 in Shift_JIS, as PT_STRING8 in code page 932. */
+	static const char sjis_name[] = "\x8c\x8f\x96\xbc.txt";
+	GBytes *b;
+
+	add_msg_props(s);
+	add(s, "__nameid_version1.0", NULL, 0);
+	add_unicode(s, "__substg1.0_0037001F", "【ご確認】契約書ドラフト");
+	add_unicode(s, "__substg1.0_0C1A001F", "佐藤 次郎");
+	add_unicode(s, "__substg1.0_5D01001F", "sato.jiro@example.com");
+	add_unicode(s, "__substg1.0_0E04001F", "山田 太郎");
+	add_unicode(s, "__substg1.0_1000001F",
+	    "山田様\r\n\r\n契約書のドラフトを添付します。①㈱\r\n");
+	add_unicode(s, ATT0 "__substg1.0_3707001F", "契約書ドラフト.pdf");
+	add_unicode(s, ATT0 "__substg1.0_370E001F", "application/pdf");
+	add(s, ATT0 "__substg1.0_37010102", pdf, sizeof(pdf) - 1);
+	add(s, ATT1 "__substg1.0_3704001E", sjis_name, sizeof(sjis_name) - 1);
+	add(s, ATT1 "__substg1.0_37010102", "memo", 4);
+	/* An embedded item: a storage, not taken out. */
+	add(s, ATT2 "__substg1.0_3701000D/__properties_version1.0",
+	    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24);
+	b = sample_bytes(s);
+	sample_free(s);
+	return b;
+}
+
+static void
+test_msg_read(void)
+{
+	g_autoptr(GBytes) b = outlook_item();
+	g_autofree char *why = NULL;
+	struct mg_ole2_msg *m = mg_cdr_ole2_msg_read(
+	    g_bytes_get_data(b, NULL), g_bytes_get_size(b), 1 << 20, &why);
+	struct mg_ole2_msg_file *f;
+	g_autofree char *date = NULL;
+
+	g_assert_nonnull(m);
+	g_assert_cmpstr(m->subject, ==, "【ご確認】契約書ドラフト");
+	g_assert_cmpstr(m->from_name, ==, "佐藤 次郎");
+	g_assert_cmpstr(m->from_addr, ==, "sato.jiro@example.com");
+	g_assert_cmpstr(m->to, ==, "山田 太郎");
+	g_assert_true(
+	    strstr(m->body, "契約書のドラフトを添付します。①㈱") != NULL);
+	g_assert_nonnull(m->date);
+	date = g_date_time_format(m->date, "%Y-%m-%d %H:%M:%S");
+	g_assert_cmpstr(date, ==, "2024-11-26 01:00:00");
+	g_assert_cmpuint(m->files->len, ==, 2);
+	f = g_ptr_array_index(m->files, 0);
+	g_assert_cmpstr(f->name, ==, "契約書ドラフト.pdf");
+	g_assert_cmpstr(f->mime, ==, "application/pdf");
+	g_assert_true(
+	    g_str_has_prefix(g_bytes_get_data(f->data, NULL), "%PDF"));
+	f = g_ptr_array_index(m->files, 1);
+	g_assert_cmpstr(f->name, ==, "件名.txt"); /* PT_STRING8, CP932 */
+	g_assert_cmpuint(g_bytes_get_size(f->data), ==, 4);
+	g_assert_cmpuint(m->skipped, ==, 1);
+	mg_cdr_ole2_msg_free(m);
+
+	/* The attachments' budget: the PDF does not fit, the memo does. */
+	m = mg_cdr_ole2_msg_read(
+	    g_bytes_get_data(b, NULL), g_bytes_get_size(b), 10, &why);
+	g_assert_nonnull(m);
+	g_assert_cmpuint(m->files->len, ==, 1);
+	g_assert_cmpuint(m->skipped, ==, 2);
+	mg_cdr_ole2_msg_free(m);
+
+	/* For the corpus case and fuzz seeds, when asked. */
+	if (g_getenv("MG_MSG_FIXTURE") != NULL)
+		g_assert_true(g_file_set_contents(g_getenv("MG_MSG_FIXTURE"),
+		    g_bytes_get_data(b, NULL), (gssize)g_bytes_get_size(b),
+		    NULL));
+}
+
+/* Not an Outlook item, or not a compound file, or a damaged one: NULL
+ * and a reason; every cut of the item reads or is refused, never more. */
+static void
+test_msg_not(void)
+{
+	g_autoptr(GBytes) b = outlook_item();
+	struct sample *ds = plain_doc();
+	g_autoptr(GBytes) doc = sample_bytes(ds);
+	const guint8 *d = g_bytes_get_data(b, NULL);
+	gsize len = g_bytes_get_size(b), cut;
+	char *why = NULL;
+	struct mg_ole2_msg *m;
+
+	m = mg_cdr_ole2_msg_read(
+	    g_bytes_get_data(doc, NULL), g_bytes_get_size(doc), 1 << 20, &why);
+	g_assert_null(m);
+	g_assert_nonnull(strstr(why, "not an Outlook item"));
+	g_free(why);
+	m = mg_cdr_ole2_msg_read(
+	    (const guint8 *)"From: a\r\n\r\nhi", 13, 1 << 20, &why);
+	g_assert_null(m);
+	g_assert_nonnull(why);
+	g_free(why);
+	for (cut = 0; cut < len; cut += 61) {
+		m = mg_cdr_ole2_msg_read(d, cut, 1 << 20, &why);
+		mg_cdr_ole2_msg_free(m);
+		g_free(why);
+	}
+	sample_free(ds);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	gsf_init();
 	g_test_add_func("/cdr_ole2/bid", test_bid);
+	g_test_add_func("/cdr_ole2/msg/read", test_msg_read);
+	g_test_add_func("/cdr_ole2/msg/not", test_msg_not);
 	g_test_add_func("/cdr_ole2/word/clean", test_word_clean);
 	g_test_add_func("/cdr_ole2/word/macros", test_word_macros);
 	g_test_add_func("/cdr_ole2/word/objects", test_word_objects);
