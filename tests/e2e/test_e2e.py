@@ -1274,7 +1274,7 @@ class E2E:
         if inflight is not None and not errs:
             self.check_attempt_across_restart(u_in, data_in, mark)
         self.h.stop_milter()
-        self.h.start_milter()
+        self.h.start_milter(overrides={})  # the default config again
 
     def check_attempt_across_restart(self, u, data, mark):
         """The message in flight when the master was killed comes back
