@@ -10,8 +10,10 @@ builds a mail carrying it as a base64 attachment under its own name, runs
 
 and checks, in text mode: exit 0; a well-formed single text/plain output
 (the same checks as run_corpus.py); the report lists a part with the
-sample's file name, action "removed", and the sample's size and SHA-256;
-the quarantine export of the message equals the mail that went in.
+sample's file name, action "removed", and the sample's size and SHA-256
+(a sample that is a mail, RFC 822 or an Outlook item, is "converted"
+instead: walked as an attached message, each of its own attachments
+removed); the quarantine export of the message equals the mail that went in.
 
 *.uu samples are uudecoded and *.b64 samples base64-decoded first; the
 decoded name is the file name without that suffix.  The sample stored as
@@ -195,7 +197,20 @@ def sweep_one(path, rel, args, template):
         errs += rc.check_notice(info["body"], report)
         parts = [p for p in report.get("parts") or []
                  if isinstance(p, dict) and p.get("filename") == name]
-        if not parts:
+        mail_types = ("message/rfc822", "application/vnd.ms-outlook")
+        if parts and parts[0].get("action") == "converted" and \
+                parts[0].get("detected_type") in mail_types:
+            # A mail saved as a file, or an Outlook item: walked as an
+            # attached message (its text delivered, its own attachments
+            # removed), not removed whole.
+            inner = [p for p in report.get("parts") or []
+                     if isinstance(p, dict) and p.get("path", "").startswith(
+                         parts[0].get("path", "?") + ".") and
+                     p.get("filename")]
+            if any(p.get("action") != "removed" for p in inner):
+                errs.append("an attachment of the attached mail %r was "
+                            "not removed: %r" % (name, inner))
+        elif not parts:
             errs.append("no report part named %r" % name)
         elif not any(p.get("action") == "removed" for p in parts):
             errs.append("part %r not removed (action %r)" % (
