@@ -108,6 +108,10 @@ CORPUS_CASES = [
     "forwarded_rfc822_with_attachment",
     "smime_signed",
     "control_chars_in_filenames",
+    # The workers' sandbox must allow what these paths do.
+    "outlook_item_msg_attachment",
+    "saved_mail_msg_octet_stream",
+    "raw_jis_subject_sjis_damemoji_filename",
 ]
 
 # Built at run time from two halves (corpus/signatures/README.md), so no
