@@ -51,8 +51,9 @@
  *  - other OLE2 files (Ichitaro .jtd, Outlook .msg, Visio, MSI, ...) have
  *    no rebuild path here: MG_REASON_UNSUPPORTED.  An Outlook item is
  *    read instead by mg_cdr_ole2_msg_read() ([MS-OXMSG]: its subject,
- *    sender, recipients' names, sent time, body and attachments), for the
- *    walk to treat it as an attached mail (mime/mg_walk.c).
+ *    sender, recipients' names, sent time, body and attachments, items
+ *    embedded in it MSG_MAX_DEPTH deep), for the walk to treat it as an
+ *    attached mail (mime/mg_walk.c).
  *
  * A rebuilt file is a new compound file written by libgsf, every storage
  * and stream copied byte for byte but the removed ones, the root's and
@@ -140,6 +141,9 @@
 /* A string property of an Outlook item (subject, body, names): longer
  * ones are cut here (a body of 16 MiB is not a mail one reads). */
 #define MSG_MAX_STRING (16 * 1024 * 1024)
+/* Outlook items embedded in Outlook items (a forward of a forward);
+ * the walk's depth limit applies to them again. */
+#define MSG_MAX_DEPTH 8
 
 enum kind {
 	K_NONE,
@@ -2040,24 +2044,32 @@ msg_text(char *s)
 }
 
 /*
- * The fixed-size properties of the message (2.4.1: a 32-byte header,
- * then 16-byte entries of tag, flags and value): its code page
- * (PidTagInternetCodepage, PidTagMessageCodepage) and when it was sent.
+ * The fixed-size properties of an item (2.4.1: a header of 32 bytes for
+ * the message, 24 for an embedded one, then 16-byte entries of tag,
+ * flags and value): its code page (PidTagInternetCodepage,
+ * PidTagMessageCodepage) and when it was sent.
  */
 static void
-msg_props(struct ole2 *o, char **cp_r, GDateTime **date_r)
+msg_props(
+    struct ole2 *o, const char *dir, gsize hdr, char **cp_r, GDateTime **date_r)
 {
-	g_autoptr(GBytes) b = msg_stream(o, root_child(o, MSG_PROPS), 1 << 20);
+	g_autofree char *path =
+	    g_strdup_printf("%s%s" MSG_PROPS, dir, *dir != '\0' ? "/" : "");
+	gpointer v = g_hash_table_lookup(o->by_path, path);
+	g_autoptr(GBytes) b = NULL;
 	guint32 cp = 0;
 	gsize len, off;
 	const guint8 *d;
 
 	*cp_r = NULL;
 	*date_r = NULL;
+	if (v == NULL)
+		return;
+	b = msg_stream(o, GPOINTER_TO_INT(v) - 1, 1 << 20);
 	if (b == NULL)
 		return;
 	d = g_bytes_get_data(b, &len);
-	for (off = 32; off + 16 <= len; off += 16) {
+	for (off = hdr; off + 16 <= len; off += 16) {
 		guint32 tag = le32(d + off);
 		guint16 id = (guint16)(tag >> 16), type = (guint16)tag;
 
@@ -2107,7 +2119,9 @@ mg_cdr_ole2_msg_free(struct mg_ole2_msg *m)
 
 		g_free(f->name);
 		g_free(f->mime);
-		g_bytes_unref(f->data);
+		if (f->data != NULL)
+			g_bytes_unref(f->data);
+		mg_cdr_ole2_msg_free(f->item);
 		g_free(f);
 	}
 	if (m->files != NULL)
@@ -2115,91 +2129,106 @@ mg_cdr_ole2_msg_free(struct mg_ole2_msg *m)
 	g_free(m);
 }
 
-/* The attachment in root storage `e` (2.2.2), or NULL (m->skipped). */
+static struct mg_ole2_msg *msg_item(struct ole2 *o, const char *dir, gsize hdr,
+    const char *parent_cp, guint64 *left, guint depth);
+
+/* The attachment in storage `e` (2.2.2): a file, an embedded item (read
+ * as one, MSG_MAX_DEPTH deep at most), or NULL (m->skipped: an OLE
+ * object, a reference, past the budget). */
 static struct mg_ole2_msg_file *
 msg_attachment(struct ole2 *o, struct mg_ole2_msg *m, const struct ent *e,
-    const char *cp, guint64 *left)
+    const char *cp, guint64 *left, guint depth)
 {
 	static const guint16 names[] = {0x3707, 0x3704, 0x3001};
-	struct mg_ole2_msg_file *f;
+	struct mg_ole2_msg_file *f = g_new0(struct mg_ole2_msg_file, 1);
 	int di = msg_ent(o, e->path, 0x3701, PT_BINARY);
+	int ei = msg_ent(o, e->path, 0x3701, PT_OBJECT);
 	gsize i;
 
-	if (di < 0 || ent(o, di)->type != T_STREAM ||
-	    ent(o, di)->size > *left) {
-		/* An embedded item (PT_OBJECT storage), an OLE object, a
-		 * reference, or past the budget: not taken out. */
-		m->skipped++;
-		return NULL;
-	}
-	f = g_new0(struct mg_ole2_msg_file, 1);
-	f->data = msg_stream(o, di, G_MAXSIZE);
-	if (f->data == NULL) {
+	if (di >= 0 && ent(o, di)->type == T_STREAM &&
+	    ent(o, di)->size <= *left)
+		f->data = msg_stream(o, di, G_MAXSIZE);
+	else if (di < 0 && ei >= 0 && ent(o, ei)->type == T_STORAGE &&
+	         depth < MSG_MAX_DEPTH)
+		f->item =
+		    msg_item(o, ent(o, ei)->path, 24, cp, left, depth + 1);
+	if (f->data == NULL && f->item == NULL) {
 		g_free(f);
 		m->skipped++;
 		return NULL;
 	}
-	*left -= g_bytes_get_size(f->data);
+	if (f->data != NULL)
+		*left -= g_bytes_get_size(f->data);
 	for (i = 0; i < G_N_ELEMENTS(names) && f->name == NULL; i++)
 		f->name = msg_text(msg_string(o, e->path, names[i], cp));
 	f->mime = msg_text(msg_string(o, e->path, 0x370E, cp));
 	return f;
 }
 
-struct mg_ole2_msg *
-mg_cdr_ole2_msg_read(
-    const guint8 *data, gsize len, guint64 max_bytes, char **why_r)
+/* The item whose properties are in storage `dir` ("" for the root). */
+static struct mg_ole2_msg *
+msg_item(struct ole2 *o, const char *dir, gsize hdr, const char *parent_cp,
+    guint64 *left, guint depth)
 {
+	gpointer v = g_hash_table_lookup(o->by_path, dir);
+	struct mg_ole2_msg *m = g_new0(struct mg_ole2_msg, 1);
 	g_autofree char *cp = NULL;
-	struct mg_ole2_msg *m = NULL;
-	struct ole2 o;
-	guint64 left = max_bytes;
+	int self = v != NULL ? GPOINTER_TO_INT(v) - 1 : -1;
 	guint i;
 
-	*why_r = NULL;
-	ole2_init(&o, MAX_ENTRIES, MAX_NESTING);
-	if (data == NULL || !cfb_open(&o, data, len)) {
-		*why_r = g_strdup(
-		    o.detail != NULL ? o.detail : "not an OLE2 compound file");
-		goto out;
-	}
-	if (root_child(&o, MSG_PROPS) < 0) {
-		*why_r = g_strdup("not an Outlook item (no " MSG_PROPS ")");
-		goto out;
-	}
-	m = g_new0(struct mg_ole2_msg, 1);
 	m->files = g_ptr_array_new();
-	msg_props(&o, &cp, &m->date);
-	m->subject = msg_text(msg_string(&o, "", 0x0037, cp));
-	m->from_name = msg_text(msg_string(&o, "", 0x0C1A, cp));
-	m->from_addr = msg_text(msg_string(&o, "", 0x5D01, cp));
+	msg_props(o, dir, hdr, &cp, &m->date);
+	if (cp == NULL && parent_cp != NULL)
+		cp = g_strdup(parent_cp);
+	m->subject = msg_text(msg_string(o, dir, 0x0037, cp));
+	m->from_name = msg_text(msg_string(o, dir, 0x0C1A, cp));
+	m->from_addr = msg_text(msg_string(o, dir, 0x5D01, cp));
 	if (m->from_addr == NULL)
-		m->from_addr = msg_text(msg_string(&o, "", 0x0C1F, cp));
-	m->to = msg_text(msg_string(&o, "", 0x0E04, cp));
-	m->cc = msg_text(msg_string(&o, "", 0x0E03, cp));
-	m->body = msg_string(&o, "", 0x1000, cp);
+		m->from_addr = msg_text(msg_string(o, dir, 0x0C1F, cp));
+	m->to = msg_text(msg_string(o, dir, 0x0E04, cp));
+	m->cc = msg_text(msg_string(o, dir, 0x0E03, cp));
+	m->body = msg_string(o, dir, 0x1000, cp);
 	if (m->body == NULL) {
 		m->html = msg_stream(
-		    &o, msg_ent(&o, "", 0x1013, PT_BINARY), MSG_MAX_STRING);
+		    o, msg_ent(o, dir, 0x1013, PT_BINARY), MSG_MAX_STRING);
 		if (m->html == NULL) {
-			char *h = msg_string(&o, "", 0x1013, cp);
+			char *h = msg_string(o, dir, 0x1013, cp);
 
 			if (h != NULL)
 				m->html = g_bytes_new_take(h, strlen(h));
 		}
 	}
-	for (i = 1; i < o.ents->len; i++) {
-		const struct ent *e = ent(&o, i);
+	for (i = 1; self >= 0 && i < o->ents->len; i++) {
+		const struct ent *e = ent(o, i);
 		struct mg_ole2_msg_file *f;
 
-		if (e->parent != 0 || e->type != T_STORAGE ||
+		if (e->parent != self || e->type != T_STORAGE ||
 		    !name_prefix(e, MSG_ATTACH))
 			continue;
-		f = msg_attachment(&o, m, e, cp, &left);
+		f = msg_attachment(o, m, e, cp, left, depth);
 		if (f != NULL)
 			g_ptr_array_add(m->files, f);
 	}
-out:
+	return m;
+}
+
+struct mg_ole2_msg *
+mg_cdr_ole2_msg_read(
+    const guint8 *data, gsize len, guint64 max_bytes, char **why_r)
+{
+	struct mg_ole2_msg *m = NULL;
+	struct ole2 o;
+	guint64 left = max_bytes;
+
+	*why_r = NULL;
+	ole2_init(&o, MAX_ENTRIES, MAX_NESTING);
+	if (data == NULL || !cfb_open(&o, data, len))
+		*why_r = g_strdup(
+		    o.detail != NULL ? o.detail : "not an OLE2 compound file");
+	else if (root_child(&o, MSG_PROPS) < 0)
+		*why_r = g_strdup("not an Outlook item (no " MSG_PROPS ")");
+	else
+		m = msg_item(&o, "", 32, NULL, &left, 0);
 	ole2_clear(&o);
 	return m;
 }

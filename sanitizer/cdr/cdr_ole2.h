@@ -29,10 +29,14 @@ gboolean mg_cdr_ole2_encrypted(const guint8 *data, gsize len);
  * are streams named __substg1.0_PPPPTTTT.  What mg_cdr_ole2_msg_read()
  * takes out of one, every string UTF-8 (NULL when absent).
  */
+struct mg_ole2_msg;
+
 struct mg_ole2_msg_file {
 	char *name;   /* PidTagAttachLongFilename, ...Filename, DisplayName */
 	char *mime;   /* PidTagAttachMimeTag */
-	GBytes *data; /* PidTagAttachDataBinary */
+	GBytes *data; /* PidTagAttachDataBinary, or NULL for an item */
+	struct mg_ole2_msg
+	    *item; /* an embedded item (PidTagAttachDataObject) */
 };
 
 struct mg_ole2_msg {
@@ -41,7 +45,8 @@ struct mg_ole2_msg {
 	char *body;       /* PidTagBody */
 	GBytes *html;     /* PidTagHtml, raw bytes, when there is no body */
 	GPtrArray *files; /* struct mg_ole2_msg_file *, in storage order */
-	guint skipped;    /* attachments not taken out: embedded items, OLE */
+	guint skipped;    /* attachments not taken out: OLE objects, references,
+	                   * past the budget or the nesting */
 };
 
 /*

@@ -1041,34 +1041,17 @@ add_display_names(GMimeMessage *m, GMimeAddressType type, const char *names)
 	}
 }
 
-/*
- * An Outlook item (.msg, libmagic: application/vnd.ms-outlook): its
- * properties are read (cdr_ole2.c, after the compound file is checked
- * whole) and made into a mail, which is walked as an attached message:
- * its heading and text are delivered, its attachments inspected and (CDR
- * mode) rebuilt one level deeper under the same budget.  Embedded items
- * and OLE objects inside it are not taken out (the note says how many);
- * the original keeps them.  FALSE: not readable, the caller goes on with
- * it as a file.
- */
-static gboolean
-walk_outlook_item(struct mg_walk *w, const struct state *st, struct mg_part *p,
-    GBytes *b, const char *path)
+/* A mail made of an Outlook item's properties: From, To, Cc, Subject and
+ * Date; multipart/mixed of its text (or HTML), its files, and the items
+ * embedded in it as message/rfc822 parts. */
+static GMimeMessage *
+item_message(const struct mg_ole2_msg *item)
 {
-	g_autofree char *why = NULL;
-	gsize len;
-	const guint8 *data = g_bytes_get_data(b, &len);
-	guint64 max = w->policy->limits.max_decoded_size;
-	struct mg_ole2_msg *item = mg_cdr_ole2_msg_read(
-	    data, len, max > w->decoded ? max - w->decoded : 0, &why);
-	GMimeMessage *m;
-	GMimeMultipart *mixed;
+	GMimeMessage *m = g_mime_message_new(FALSE);
+	GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
 	GMimePart *text;
 	guint i;
 
-	if (item == NULL)
-		return FALSE;
-	m = g_mime_message_new(FALSE);
 	if (item->from_name != NULL || item->from_addr != NULL)
 		g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM,
 		    item->from_name,
@@ -1081,7 +1064,6 @@ walk_outlook_item(struct mg_walk *w, const struct state *st, struct mg_part *p,
 		g_mime_message_set_subject(m, item->subject, "utf-8");
 	if (item->date != NULL)
 		g_mime_message_set_date(m, item->date);
-	mixed = g_mime_multipart_new_with_subtype("mixed");
 	if (item->body != NULL || item->html == NULL) {
 		const char *t = item->body != NULL ? item->body : "";
 		g_autoptr(GBytes) tb = g_bytes_new(t, strlen(t));
@@ -1097,21 +1079,57 @@ walk_outlook_item(struct mg_walk *w, const struct state *st, struct mg_part *p,
 		g_autofree char *name =
 		    f->name != NULL ? g_strdup(f->name)
 		                    : g_strdup_printf("attachment-%u", i + 1);
-		GMimePart *a = item_part(f->mime, f->data, name);
+		GMimeObject *a;
 
-		g_mime_multipart_add(mixed, GMIME_OBJECT(a));
+		if (f->item != NULL) {
+			GMimeMessage *inner = item_message(f->item);
+
+			a = GMIME_OBJECT(g_mime_message_part_new_with_message(
+			    "rfc822", inner));
+			g_object_unref(inner);
+		} else {
+			a = GMIME_OBJECT(item_part(f->mime, f->data, name));
+		}
+		g_mime_multipart_add(mixed, a);
 		g_object_unref(a);
 	}
 	g_mime_message_set_mime_part(m, GMIME_OBJECT(mixed));
 	g_object_unref(mixed);
+	return m;
+}
+
+/*
+ * An Outlook item (.msg, libmagic: application/vnd.ms-outlook): its
+ * properties are read (cdr_ole2.c, after the compound file is checked
+ * whole) and made into a mail, which is walked as an attached message:
+ * its heading and text are delivered, its attachments inspected and (CDR
+ * mode) rebuilt one level deeper, items embedded in it as attached
+ * messages, all under the same budget.  OLE objects and references
+ * inside it are not taken out (the note says how many); the original
+ * keeps them.  FALSE: not readable, the caller goes on with it as a file.
+ */
+static gboolean
+walk_outlook_item(struct mg_walk *w, const struct state *st, struct mg_part *p,
+    GBytes *b, const char *path)
+{
+	g_autofree char *why = NULL;
+	gsize len;
+	const guint8 *data = g_bytes_get_data(b, &len);
+	guint64 max = w->policy->limits.max_decoded_size;
+	struct mg_ole2_msg *item = mg_cdr_ole2_msg_read(
+	    data, len, max > w->decoded ? max - w->decoded : 0, &why);
+	GMimeMessage *m;
+
+	if (item == NULL)
+		return FALSE;
+	m = item_message(item);
 	g_ptr_array_add(w->saved, m);
 	p->action = MG_ACTION_CONVERTED;
 	p->reason = MG_REASON_NONE;
 	g_free(p->note);
 	p->note = item->skipped > 0
-	              ? g_strdup_printf("Outlook item unpacked; %u embedded "
-	                                "item(s) or object(s) left in the "
-	                                "original",
+	              ? g_strdup_printf("Outlook item unpacked; %u object(s) "
+	                                "or reference(s) left in the original",
 	                    item->skipped)
 	              : g_strdup("Outlook item unpacked");
 	mg_cdr_ole2_msg_free(item);

@@ -472,7 +472,8 @@ def check_saved_mail(rn):
 
 def check_outlook_item(rn, source):
     """An Outlook item (.msg) attached: its text delivered, its PDF and
-    text file rebuilt and delivered next to the outer attachments."""
+    text files (its own and its embedded item's) rebuilt and delivered
+    next to the outer attachments."""
     data = open(os.path.join(source, "corpus", "text",
                              "outlook_item_msg_attachment", "input.eml"),
                 "rb").read()
@@ -482,16 +483,18 @@ def check_outlook_item(rn, source):
     text = next(p for p in msg.walk() if not p.is_multipart()).get_content()
     check(rc == 0 and "契約書のドラフトを添付します。①㈱" in text,
           "outlook item: its text is delivered")
-    check(set(files) == {"契約書ドラフト.pdf", "件名.txt"},
+    check(set(files) == {"契約書ドラフト.pdf", "件名.txt", "inner.txt"},
           "outlook item: its attachments are delivered rebuilt: %s" %
           sorted(files))
     pdf = files.get("契約書ドラフト.pdf")
     check(pdf is not None and pdf[2].startswith(b"%PDF"),
           "outlook item: the PDF is a PDF")
     p = part(rep, "【ご確認】契約書ドラフト.msg")
-    check(p.get("action") == "converted" and "1 embedded" in
+    check(p.get("action") == "converted" and "1 object" in
           (p.get("note") or ""),
-          "outlook item: converted, the embedded item counted: %r" % p)
+          "outlook item: converted, the OLE object counted: %r" % p)
+    check("元の本文です。" in text,
+          "outlook item: the item embedded in it is shown too")
 
 
 def main():

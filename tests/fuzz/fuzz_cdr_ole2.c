@@ -52,20 +52,14 @@ check_utf8(const char *s)
 		abort();
 }
 
-/* The Outlook item reader, with a 64 KiB budget for attachments. */
-static void
-check_msg(const uint8_t *data, size_t size)
+/* Every string of an item UTF-8, each file either bytes or an item;
+ * the bytes of all its files (embedded items' too). */
+static gsize
+check_item(const struct mg_ole2_msg *m)
 {
-	char *why = NULL;
-	struct mg_ole2_msg *m = mg_cdr_ole2_msg_read(data, size, 65536, &why);
 	gsize total = 0;
 	guint i;
 
-	if ((m == NULL) == (why == NULL))
-		abort();
-	g_free(why);
-	if (m == NULL)
-		return;
 	check_utf8(m->subject);
 	check_utf8(m->from_name);
 	check_utf8(m->from_addr);
@@ -77,9 +71,27 @@ check_msg(const uint8_t *data, size_t size)
 
 		check_utf8(f->name);
 		check_utf8(f->mime);
-		total += g_bytes_get_size(f->data);
+		if ((f->data == NULL) == (f->item == NULL))
+			abort();
+		total += f->data != NULL ? g_bytes_get_size(f->data)
+		                         : check_item(f->item);
 	}
-	if (total > 65536)
+	return total;
+}
+
+/* The Outlook item reader, with a 64 KiB budget for attachments. */
+static void
+check_msg(const uint8_t *data, size_t size)
+{
+	char *why = NULL;
+	struct mg_ole2_msg *m = mg_cdr_ole2_msg_read(data, size, 65536, &why);
+
+	if ((m == NULL) == (why == NULL))
+		abort();
+	g_free(why);
+	if (m == NULL)
+		return;
+	if (check_item(m) > 65536)
 		abort();
 	mg_cdr_ole2_msg_free(m);
 }

@@ -1631,6 +1631,7 @@ add_msg_props(struct sample *s)
 #define ATT0 "__attach_version1.0_#00000000/"
 #define ATT1 "__attach_version1.0_#00000001/"
 #define ATT2 "__attach_version1.0_#00000002/"
+#define ATT3 "__attach_version1.0_#00000003/"
 
 static GBytes *
 outlook_item(void)
@@ -1660,9 +1661,21 @@ outlook_item(void)
 	add(s, ATT0 "__substg1.0_37010102", pdf, sizeof(pdf) - 1);
 	add(s, ATT1 "__substg1.0_3704001E", sjis_name, sizeof(sjis_name) - 1);
 	add(s, ATT1 "__substg1.0_37010102", "memo", 4);
-	/* An embedded item: a storage, not taken out. */
+	/* An embedded item (a forward of a forward), with a file. */
 	add(s, ATT2 "__substg1.0_3701000D/__properties_version1.0",
 	    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24);
+	add_unicode(s, ATT2 "__substg1.0_3001001F", "元のメール");
+	add_unicode(
+	    s, ATT2 "__substg1.0_3701000D/__substg1.0_0037001F", "元の件名");
+	add_unicode(s, ATT2 "__substg1.0_3701000D/__substg1.0_1000001F",
+	    "元の本文です。");
+	add_unicode(s, ATT2 "__substg1.0_3701000D/" ATT0 "__substg1.0_3707001F",
+	    "inner.txt");
+	add(s, ATT2 "__substg1.0_3701000D/" ATT0 "__substg1.0_37010102",
+	    "inner", 5);
+	/* An OLE object: neither bytes nor an item, not taken out. */
+	add_unicode(s, ATT3 "__substg1.0_3001001F", "Picture");
+	add(s, ATT3 "__substg1.0_3701000D", "OLE", 3);
 	b = sample_bytes(s);
 	sample_free(s);
 	return b;
@@ -1688,7 +1701,7 @@ test_msg_read(void)
 	g_assert_nonnull(m->date);
 	date = g_date_time_format(m->date, "%Y-%m-%d %H:%M:%S");
 	g_assert_cmpstr(date, ==, "2024-11-26 01:00:00");
-	g_assert_cmpuint(m->files->len, ==, 2);
+	g_assert_cmpuint(m->files->len, ==, 3);
 	f = g_ptr_array_index(m->files, 0);
 	g_assert_cmpstr(f->name, ==, "契約書ドラフト.pdf");
 	g_assert_cmpstr(f->mime, ==, "application/pdf");
@@ -1697,15 +1710,35 @@ test_msg_read(void)
 	f = g_ptr_array_index(m->files, 1);
 	g_assert_cmpstr(f->name, ==, "件名.txt"); /* PT_STRING8, CP932 */
 	g_assert_cmpuint(g_bytes_get_size(f->data), ==, 4);
-	g_assert_cmpuint(m->skipped, ==, 1);
+	f = g_ptr_array_index(m->files, 2);
+	g_assert_null(f->data);
+	g_assert_nonnull(f->item);
+	g_assert_cmpstr(f->name, ==, "元のメール");
+	g_assert_cmpstr(f->item->subject, ==, "元の件名");
+	g_assert_cmpstr(f->item->body, ==, "元の本文です。");
+	g_assert_cmpuint(f->item->files->len, ==, 1);
+	g_assert_cmpstr(
+	    ((struct mg_ole2_msg_file *)g_ptr_array_index(f->item->files, 0))
+	        ->name,
+	    ==, "inner.txt");
+	g_assert_cmpuint(m->skipped, ==, 1); /* the OLE object */
 	mg_cdr_ole2_msg_free(m);
 
-	/* The attachments' budget: the PDF does not fit, the memo does. */
+	/* The attachments' budget, shared with embedded items: the PDF does
+	 * not fit, the memo (4) and the inner file (5) do. */
 	m = mg_cdr_ole2_msg_read(
 	    g_bytes_get_data(b, NULL), g_bytes_get_size(b), 10, &why);
 	g_assert_nonnull(m);
-	g_assert_cmpuint(m->files->len, ==, 1);
+	g_assert_cmpuint(m->files->len, ==, 2);
 	g_assert_cmpuint(m->skipped, ==, 2);
+	mg_cdr_ole2_msg_free(m);
+	m = mg_cdr_ole2_msg_read(
+	    g_bytes_get_data(b, NULL), g_bytes_get_size(b), 8, &why);
+	g_assert_nonnull(m);
+	f = g_ptr_array_index(m->files, 1);
+	g_assert_nonnull(f->item);
+	g_assert_cmpuint(f->item->files->len, ==, 0);
+	g_assert_cmpuint(f->item->skipped, ==, 1);
 	mg_cdr_ole2_msg_free(m);
 
 	/* For the corpus case and fuzz seeds, when asked. */
