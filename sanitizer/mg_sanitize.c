@@ -511,6 +511,8 @@ header_text_safe(const char *s)
 		else
 			g_string_append_unichar(out, c);
 	}
+	mg_compose_kana(out->str);
+	out->len = strlen(out->str);
 	return g_string_free(out, FALSE);
 }
 

@@ -282,6 +282,7 @@ add_part(struct mg_walk *w, const char *path, GMimeObject *o,
 		p->filename =
 		    mg_header_filename(raw_header(o, "Content-Disposition"),
 		        raw_header(o, "Content-Type"));
+		mg_compose_kana(p->filename);
 		p->declared_type = declared_type(o);
 	}
 	return p;
@@ -416,6 +417,8 @@ normalise_text(const char *s, gsize len)
 	                           out->str[out->len - 1] == ' ' ||
 	                           out->str[out->len - 1] == '\t'))
 		g_string_truncate(out, out->len - 1);
+	mg_compose_kana(out->str);
+	out->len = strlen(out->str);
 	return g_string_free(out, FALSE);
 }
 

@@ -75,3 +75,54 @@ mg_name_deliverable(const char *name, const char *new_ext)
 	}
 	return g_string_free(out, FALSE);
 }
+
+static gboolean
+is_kana(gunichar c)
+{
+	return c >= 0x3041 && c <= 0x30ff;
+}
+
+/*
+ * Kana followed by a combining (semi-)voiced sound mark (U+3099, U+309A)
+ * become the precomposed kana, in place: "テ" U+3099 is "デ".  macOS
+ * writes file names decomposed (NFD), and Windows readers show the mark
+ * apart ("テ゛ータ.pdf").  Not a full NFC: that would also replace the CJK
+ * compatibility ideographs (U+F900..U+FAFF) with their unified forms,
+ * and those are how some Japanese names are spelled.  Invalid UTF-8 is
+ * left as it is.
+ */
+void
+mg_compose_kana(char *s)
+{
+	char *r = s, *w = s, *prev = NULL;
+
+	if (s == NULL)
+		return;
+	while (*r != '\0') {
+		gunichar c = g_utf8_get_char_validated(r, -1);
+		gunichar comp;
+		const char *next;
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			*w++ = *r++;
+			prev = NULL;
+			continue;
+		}
+		next = g_utf8_next_char(r);
+		if ((c == 0x3099 || c == 0x309a) && prev != NULL &&
+		    is_kana(g_utf8_get_char(prev)) &&
+		    g_unichar_compose(g_utf8_get_char(prev), c, &comp) &&
+		    is_kana(comp) &&
+		    g_unichar_to_utf8(comp, NULL) == w - prev) {
+			g_unichar_to_utf8(comp, prev);
+			prev = NULL; /* one mark per kana */
+			r = (char *)next;
+			continue;
+		}
+		prev = w;
+		memmove(w, r, next - r);
+		w += next - r;
+		r = (char *)next;
+	}
+	*w = '\0';
+}

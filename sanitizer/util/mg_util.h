@@ -35,4 +35,8 @@ char *mg_name_extension(const char *name);
  * nothing is left, the extension replaced by `new_ext` when not NULL. */
 char *mg_name_deliverable(const char *name, const char *new_ext);
 
+/* Kana and a following combining (semi-)voiced sound mark composed, in
+ * place (mg_name.c): what macOS's decomposed names need, short of NFC. */
+void mg_compose_kana(char *s);
+
 #endif

@@ -85,6 +85,34 @@ test_sha256(void)
 	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+static void
+check_compose(const char *in, const char *want)
+{
+	g_autofree char *s = g_strdup(in);
+
+	mg_compose_kana(s);
+	g_assert_cmpstr(s, ==, want);
+}
+
+/* macOS's decomposed kana composed; nothing else touched. */
+static void
+test_compose_kana(void)
+{
+	check_compose("\u30c6\u3099\u30fc\u30bf.pdf", "データ.pdf");
+	check_compose("\u30cf\u309a\u30b9", "パス");
+	check_compose("\u304b\u3099\u3099", "が\u3099");
+	check_compose("\u3099\u304b", "\u3099か");
+	check_compose("a\u3099", "a\u3099");
+	/* Half-width kana and its marks are not canonical pairs. */
+	check_compose("\uff76\u3099 \uff76\uff9e", "\uff76\u3099 \uff76\uff9e");
+	/* A compatibility ideograph stays (NFC would make it U+795E). */
+	check_compose("\ufa19\u5c71", "\ufa19\u5c71");
+	check_compose("", "");
+	/* Invalid UTF-8 passes as it is. */
+	check_compose("\xff\u30c6\u3099\xe3", "\xffデ\xe3");
+	mg_compose_kana(NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -95,5 +123,6 @@ main(int argc, char **argv)
 	g_test_add_func("/printable/invalid-utf8", test_invalid_utf8);
 	g_test_add_func("/reason/table", test_reason_table);
 	g_test_add_func("/util/sha256", test_sha256);
+	g_test_add_func("/util/compose_kana", test_compose_kana);
 	return g_test_run();
 }
