@@ -183,7 +183,9 @@ struct ole2 {
 	GArray *mini;        /* guint32 sectors of the mini stream */
 	GArray *ents;        /* struct ent, [0] the root */
 	GHashTable *by_path; /* path -> index + 1 */
-	gboolean plain;      /* nothing after the sectors the FAT covers */
+	GHashTable
+	    *by_lower;  /* lower-case path -> index + 1 (items), or NULL */
+	gboolean plain; /* nothing after the sectors the FAT covers */
 	guint max_entries, max_nesting;
 	gsize max_read; /* per stream, for the probe */
 
@@ -254,6 +256,8 @@ ole2_clear(struct ole2 *o)
 	g_array_unref(o->dir);
 	g_array_unref(o->mini);
 	g_hash_table_unref(o->by_path);
+	if (o->by_lower != NULL)
+		g_hash_table_unref(o->by_lower);
 	g_ptr_array_unref(o->removed);
 	g_free(o->fat);
 	g_free(o->minifat);
@@ -1985,15 +1989,26 @@ msg_ent(struct ole2 *o, const char *dir, guint16 id, guint16 type)
 	g_autofree char *path = g_strdup_printf(
 	    "%s%s__substg1.0_%04X%04X", dir, *dir != '\0' ? "/" : "", id, type);
 	gpointer v = g_hash_table_lookup(o->by_path, path);
-	guint i;
+	g_autofree char *lower = NULL;
 
 	if (v != NULL)
 		return GPOINTER_TO_INT(v) - 1;
-	/* Names are compared without case in a compound file. */
-	for (i = 1; i < o->ents->len; i++)
-		if (g_ascii_strcasecmp(ent(o, i)->path, path) == 0)
-			return (int)i;
-	return -1;
+	/* Names are compared without case in a compound file: one table of
+	 * lower-case paths, made on the first miss (a lookup per property
+	 * must not cost a pass over every entry). */
+	if (o->by_lower == NULL) {
+		guint i;
+
+		o->by_lower = g_hash_table_new_full(
+		    g_str_hash, g_str_equal, g_free, NULL);
+		for (i = 1; i < o->ents->len; i++)
+			g_hash_table_insert(o->by_lower,
+			    g_ascii_strdown(ent(o, i)->path, -1),
+			    GUINT_TO_POINTER(i + 1));
+	}
+	lower = g_ascii_strdown(path, -1);
+	v = g_hash_table_lookup(o->by_lower, lower);
+	return v != NULL ? GPOINTER_TO_INT(v) - 1 : -1;
 }
 
 static GBytes *

@@ -1748,6 +1748,30 @@ test_msg_read(void)
 		    NULL));
 }
 
+/* Names are looked up without case, as a compound file compares them. */
+static void
+test_msg_case(void)
+{
+	struct sample *s = sample_new(NULL);
+	g_autoptr(GBytes) b = NULL;
+	g_autofree char *why = NULL;
+	struct mg_ole2_msg *m;
+
+	add_msg_props(s);
+	add_unicode(s, "__substg1.0_0037001f", "小文字の名前");
+	add_unicode(
+	    s, "__ATTACH_version1.0_#00000000/__substg1.0_3707001f", "a.txt");
+	add(s, "__ATTACH_version1.0_#00000000/__SUBSTG1.0_37010102", "x", 1);
+	b = sample_bytes(s);
+	sample_free(s);
+	m = mg_cdr_ole2_msg_read(
+	    g_bytes_get_data(b, NULL), g_bytes_get_size(b), 1 << 20, &why);
+	g_assert_nonnull(m);
+	g_assert_cmpstr(m->subject, ==, "小文字の名前");
+	g_assert_cmpuint(m->files->len, ==, 1);
+	mg_cdr_ole2_msg_free(m);
+}
+
 /* Not an Outlook item, or not a compound file, or a damaged one: NULL
  * and a reason; every cut of the item reads or is refused, never more. */
 static void
@@ -1787,6 +1811,7 @@ main(int argc, char **argv)
 	g_test_add_func("/cdr_ole2/bid", test_bid);
 	g_test_add_func("/cdr_ole2/msg/read", test_msg_read);
 	g_test_add_func("/cdr_ole2/msg/not", test_msg_not);
+	g_test_add_func("/cdr_ole2/msg/case", test_msg_case);
 	g_test_add_func("/cdr_ole2/word/clean", test_word_clean);
 	g_test_add_func("/cdr_ole2/word/macros", test_word_macros);
 	g_test_add_func("/cdr_ole2/word/objects", test_word_objects);
